@@ -1,0 +1,427 @@
+/* store_sqlite.c - the default backend: one SQLite file in WAL mode. */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Schema migrations, applied in order.  migrations[i] brings a file from
+ * user_version i to i + 1; a new (empty) file runs them all, which is why the
+ * example client is seeded by the first one and never again. */
+static const char *const migrations[] = {
+    /* 0 -> 1: the clients table, unique on the case-folded mail (NOCASE folds
+     * ASCII, and mails are ASCII by validation), and the example client. */
+    "CREATE TABLE clients ("
+    "  id INTEGER PRIMARY KEY,"
+    "  mail TEXT NOT NULL,"
+    "  nombre TEXT NOT NULL,"
+    "  apellidos TEXT NOT NULL,"
+    "  fecha_nacimiento TEXT NOT NULL,"
+    "  direccion TEXT NOT NULL);"
+    "CREATE UNIQUE INDEX clients_mail_nocase ON clients(mail COLLATE NOCASE);"
+    "INSERT INTO clients(mail, nombre, apellidos, fecha_nacimiento, direccion) VALUES"
+    "  ('ejemplo@gmail.com', 'Jesus', 'Mesa Gonzalez', '29/06/1996',"
+    "   'Calle Paseo Moreras 39');",
+};
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+#define COLS "mail, nombre, apellidos, fecha_nacimiento, direccion"
+
+enum stmt_id {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_GET,
+    ST_ADD,
+    ST_DEL,
+    ST_SET_NOMBRE,
+    ST_SET_APELLIDOS,
+    ST_SET_FECHA,
+    ST_SET_DIRECCION,
+    ST_COUNT,
+    ST_WALK,
+    ST_PING,
+    ST_COUNT_IDS
+};
+
+static const char *const stmt_sql[ST_COUNT_IDS] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_GET] = "SELECT " COLS " FROM clients WHERE mail = ?1 COLLATE NOCASE",
+    [ST_ADD] = "INSERT INTO clients(" COLS ") VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_DEL] = "DELETE FROM clients WHERE mail = ?1 COLLATE NOCASE",
+    [ST_SET_NOMBRE] = "UPDATE clients SET nombre = ?2 WHERE mail = ?1 COLLATE NOCASE",
+    [ST_SET_APELLIDOS] = "UPDATE clients SET apellidos = ?2 WHERE mail = ?1 COLLATE NOCASE",
+    [ST_SET_FECHA] = "UPDATE clients SET fecha_nacimiento = ?2 WHERE mail = ?1 COLLATE NOCASE",
+    [ST_SET_DIRECCION] = "UPDATE clients SET direccion = ?2 WHERE mail = ?1 COLLATE NOCASE",
+    [ST_COUNT] = "SELECT count(*) FROM clients",
+    [ST_WALK] = "SELECT " COLS " FROM clients ORDER BY mail COLLATE NOCASE",
+    [ST_PING] = "SELECT 1 FROM clients LIMIT 1",
+};
+
+struct sqlite_store {
+    struct store base; /* first, so a struct store * converts back */
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT_IDS];
+};
+
+static struct sqlite_store *S(struct store *s)
+{
+    return (struct sqlite_store *)s;
+}
+
+/* Records the detail of a failed call for store_errmsg(). */
+static void note(struct sqlite_store *s, int rc)
+{
+    snprintf(s->base.errmsg, sizeof(s->base.errmsg), "sqlite: %s (%d)", sqlite3_errmsg(s->db),
+             rc);
+}
+
+/* Maps a SQLite result code (extended codes are on) to the library's enum. */
+static enum cl_err map(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return CL_OK;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return CL_BUSY;
+    case SQLITE_NOMEM:
+        return CL_NOMEM;
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return CL_EXISTS;
+        return CL_STORAGE;
+    default:
+        return CL_STORAGE;
+    }
+}
+
+/* Steps a statement whose rows (if any) are not needed, then resets it.
+ * Returns SQLITE_DONE or the failing code, noted for store_errmsg(). */
+static int run(struct sqlite_store *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+
+    if (rc == SQLITE_ROW)
+        rc = SQLITE_DONE;
+    if (rc != SQLITE_DONE)
+        note(s, rc);
+    sqlite3_reset(st);
+    return rc;
+}
+
+static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t cap)
+{
+    const unsigned char *v = sqlite3_column_text(st, col);
+    size_t n = (size_t)sqlite3_column_bytes(st, col);
+
+    if (!v)
+        n = 0;
+    if (n >= cap) /* only a file edited by hand could hold this */
+        n = cap - 1;
+    if (n)
+        memcpy(dst, v, n);
+    dst[n] = '\0';
+}
+
+static void row_to_client(sqlite3_stmt *st, struct client *c)
+{
+    copy_col(st, 0, c->mail, sizeof(c->mail));
+    copy_col(st, 1, c->nombre, sizeof(c->nombre));
+    copy_col(st, 2, c->apellidos, sizeof(c->apellidos));
+    copy_col(st, 3, c->fecha_nacimiento, sizeof(c->fecha_nacimiento));
+    copy_col(st, 4, c->direccion, sizeof(c->direccion));
+}
+
+/* Runs `st` (already bound) inside BEGIN IMMEDIATE ... COMMIT, so the change
+ * is one transaction that waits its turn behind other writers (busy_timeout)
+ * instead of failing on a lock upgrade.  Returns SQLITE_DONE or the first
+ * failing code (the transaction then rolled back); *changes gets the number
+ * of rows changed. */
+static int write_txn(struct sqlite_store *s, sqlite3_stmt *st, int *changes)
+{
+    int rc = run(s, s->st[ST_BEGIN]);
+
+    if (rc == SQLITE_DONE) {
+        rc = run(s, st);
+        if (rc == SQLITE_DONE) {
+            *changes = sqlite3_changes(s->db);
+            rc = run(s, s->st[ST_COMMIT]);
+        }
+        if (rc != SQLITE_DONE && !sqlite3_get_autocommit(s->db)) {
+            sqlite3_step(s->st[ST_ROLLBACK]);
+            sqlite3_reset(s->st[ST_ROLLBACK]);
+        }
+    }
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+static enum cl_err sq_get(struct store *base, const char *mail, struct client *out)
+{
+    struct sqlite_store *s = S(base);
+    sqlite3_stmt *st = s->st[ST_GET];
+    int rc;
+
+    s->base.errmsg[0] = '\0';
+    sqlite3_bind_text(st, 1, mail, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        row_to_client(st, out);
+    else if (rc != SQLITE_DONE)
+        note(s, rc);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == SQLITE_ROW)
+        return CL_OK;
+    if (rc == SQLITE_DONE)
+        return CL_NOT_FOUND;
+    note(s, rc);
+    return map(rc);
+}
+
+static enum cl_err sq_add(struct store *base, const struct client *c)
+{
+    struct sqlite_store *s = S(base);
+    sqlite3_stmt *st = s->st[ST_ADD];
+    int changes = 0;
+
+    s->base.errmsg[0] = '\0';
+    sqlite3_bind_text(st, 1, c->mail, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->nombre, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, c->apellidos, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, c->fecha_nacimiento, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, c->direccion, -1, SQLITE_STATIC);
+    return map(write_txn(s, st, &changes));
+}
+
+static enum cl_err changed_one(int rc, int changes)
+{
+    enum cl_err e = map(rc);
+    if (e == CL_OK && changes == 0)
+        return CL_NOT_FOUND;
+    return e;
+}
+
+static enum cl_err sq_del(struct store *base, const char *mail)
+{
+    struct sqlite_store *s = S(base);
+    sqlite3_stmt *st = s->st[ST_DEL];
+    int changes = 0, rc;
+
+    s->base.errmsg[0] = '\0';
+    sqlite3_bind_text(st, 1, mail, -1, SQLITE_STATIC);
+    rc = write_txn(s, st, &changes);
+    return changed_one(rc, changes);
+}
+
+static enum cl_err sq_update(struct store *base, const char *mail, enum client_field field,
+                             const char *value)
+{
+    struct sqlite_store *s = S(base);
+    sqlite3_stmt *st;
+    int changes = 0, rc;
+
+    s->base.errmsg[0] = '\0';
+    switch (field) {
+    case CLIENT_NOMBRE: st = s->st[ST_SET_NOMBRE]; break;
+    case CLIENT_APELLIDOS: st = s->st[ST_SET_APELLIDOS]; break;
+    case CLIENT_FECHA_NACIMIENTO: st = s->st[ST_SET_FECHA]; break;
+    case CLIENT_DIRECCION: st = s->st[ST_SET_DIRECCION]; break;
+    default:
+        snprintf(s->base.errmsg, sizeof(s->base.errmsg), "field cannot be changed");
+        return CL_INVALID;
+    }
+    sqlite3_bind_text(st, 1, mail, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    rc = write_txn(s, st, &changes);
+    return changed_one(rc, changes);
+}
+
+static enum cl_err sq_count(struct store *base, long long *n)
+{
+    struct sqlite_store *s = S(base);
+    sqlite3_stmt *st = s->st[ST_COUNT];
+    int rc;
+
+    s->base.errmsg[0] = '\0';
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int64(st, 0);
+    else
+        note(s, rc);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? CL_OK : map(rc);
+}
+
+static enum cl_err sq_walk(struct store *base, store_walk_fn fn, void *ctx)
+{
+    struct sqlite_store *s = S(base);
+    sqlite3_stmt *st = s->st[ST_WALK];
+    struct client c;
+    int rc;
+
+    s->base.errmsg[0] = '\0';
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        row_to_client(st, &c);
+        if (fn(&c, ctx)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        note(s, rc);
+    sqlite3_reset(st);
+    return map(rc);
+}
+
+static enum cl_err sq_ping(struct store *base)
+{
+    struct sqlite_store *s = S(base);
+    int rc;
+
+    s->base.errmsg[0] = '\0';
+    rc = run(s, s->st[ST_PING]);
+    return map(rc);
+}
+
+static void sq_close(struct store *base)
+{
+    struct sqlite_store *s = S(base);
+
+    for (int i = 0; i < ST_COUNT_IDS; i++)
+        sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+static const struct store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .get = sq_get,
+    .add = sq_add,
+    .del = sq_del,
+    .update = sq_update,
+    .count = sq_count,
+    .walk = sq_walk,
+    .ping = sq_ping,
+};
+
+static int user_version(sqlite3 *db, int *v)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *v = sqlite3_column_int(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Brings the file up to SCHEMA_VERSION under one write transaction, so two
+ * processes opening a new file at once seed it exactly once. */
+static int migrate(sqlite3 *db, char *why, size_t whylen)
+{
+    int v = 0, rc;
+    char sql[64];
+
+    if ((rc = user_version(db, &v)) != SQLITE_OK)
+        return rc;
+    if (v == SCHEMA_VERSION)
+        return SQLITE_OK; /* the common case needs no write: read-only files open */
+    if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK)
+        return rc;
+    if ((rc = user_version(db, &v)) != SQLITE_OK)
+        goto out;
+    if (v > SCHEMA_VERSION) {
+        snprintf(why, whylen, "schema version %d is newer than this program's (%d)", v,
+                 SCHEMA_VERSION);
+        rc = SQLITE_ERROR;
+        goto out;
+    }
+    if (v == 0) {
+        /* version 0 must mean "new": refuse to write into someone else's file */
+        sqlite3_stmt *st;
+        rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema", -1, &st, NULL);
+        if (rc != SQLITE_OK)
+            goto out;
+        rc = sqlite3_step(st);
+        int tables = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+        sqlite3_finalize(st);
+        if (tables != 0) {
+            snprintf(why, whylen, "file holds a database that is not a clientes store");
+            rc = SQLITE_ERROR;
+            goto out;
+        }
+    }
+    for (; v < SCHEMA_VERSION; v++) {
+        if ((rc = sqlite3_exec(db, migrations[v], NULL, NULL, NULL)) != SQLITE_OK)
+            goto out;
+    }
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
+    if ((rc = sqlite3_exec(db, sql, NULL, NULL, NULL)) != SQLITE_OK)
+        goto out;
+    rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+out:
+    if (rc != SQLITE_OK) {
+        int ext = sqlite3_extended_errcode(db);
+        if (!why[0])
+            snprintf(why, whylen, "%s", sqlite3_errmsg(db));
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return ext ? ext : rc;
+    }
+    return rc;
+}
+
+enum cl_err store_sqlite_open(const char *path, int busy_timeout_ms, struct store **out,
+                              char *err, size_t errlen)
+{
+    struct sqlite_store *s;
+    char why[200] = "";
+    int rc;
+
+    *out = NULL;
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        if (err && errlen)
+            snprintf(err, errlen, "out of memory");
+        return CL_NOMEM;
+    }
+    s->base.ops = &sqlite_ops;
+    rc = sqlite3_open_v2(path, &s->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_extended_result_codes(s->db, 1);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_busy_timeout(s->db, busy_timeout_ms);
+    /* WAL + synchronous=NORMAL: a committed write survives a killed process
+     * (not a power loss), readers never block the writer. */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", NULL,
+                          NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = migrate(s->db, why, sizeof(why));
+    for (int i = 0; rc == SQLITE_OK && i < ST_COUNT_IDS; i++)
+        rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+                                NULL);
+    if (rc != SQLITE_OK) {
+        enum cl_err e = (rc & 0xff) == SQLITE_NOMEM ? CL_NOMEM : CL_STORAGE;
+        if (err && errlen)
+            snprintf(err, errlen, "cannot open SQLite store '%s': %s", path,
+                     why[0] ? why : (s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc)));
+        sq_close(&s->base);
+        return e;
+    }
+    *out = &s->base;
+    return CL_OK;
+}

@@ -1,0 +1,352 @@
+/* http.c - strict request decoding and the one error renderer. */
+#include "http.h"
+
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+enum http_method http_method_parse(const char *name)
+{
+    static const struct {
+        const char *name;
+        enum http_method m;
+    } methods[] = {{"GET", HTTP_GET},   {"HEAD", HTTP_HEAD},     {"POST", HTTP_POST},
+                   {"PUT", HTTP_PUT},   {"DELETE", HTTP_DELETE}};
+
+    if (!name)
+        return HTTP_OTHER;
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        if (strcmp(name, methods[i].name) == 0)
+            return methods[i].m;
+    return HTTP_OTHER;
+}
+
+void http_set_request_id(struct http_request *r, const char *id)
+{
+    size_t n = 0;
+
+    for (; id && *id && n < 64; id++) {
+        char c = *id;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.')
+            r->request_id[n++] = c;
+    }
+    r->request_id[n] = '\0';
+}
+
+int http_fail(struct http_error *err, int status, const char *fmt, ...)
+{
+    va_list ap;
+
+    err->status = status;
+    err->allow = NULL;
+    err->retry_after = 0;
+    va_start(ap, fmt);
+    vsnprintf(err->mensaje, sizeof(err->mensaje), fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Strict UTF-8 check (no overlongs, surrogates, or values past U+10FFFF). */
+static bool utf8_valid(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t n;
+        unsigned long v, min;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            n = 2, v = c & 0x1F, min = 0x80;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 3, v = c & 0x0F, min = 0x800;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 4, v = c & 0x07, min = 0x10000;
+        } else {
+            return false;
+        }
+        if (len - i < n)
+            return false;
+        for (size_t k = 1; k < n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+            v = (v << 6) | (s[i + k] & 0x3F);
+        }
+        if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+/* Percent-decodes src[0..len) into dst (room for len + 1 bytes), NUL
+ * terminated.  Returns the decoded length, or -1 for a malformed escape, -2
+ * for a decoded NUL, -3 for invalid UTF-8. */
+static long decode_component(const char *src, size_t len, char *dst)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)src[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            int hi, lo;
+            if (i + 2 >= len)
+                return -1;
+            hi = hexval((unsigned char)src[i + 1]);
+            lo = hexval((unsigned char)src[i + 2]);
+            if (hi < 0 || lo < 0)
+                return -1;
+            c = (unsigned char)(hi * 16 + lo);
+            i += 2;
+        }
+        if (c == '\0')
+            return -2;
+        dst[o++] = (char)c;
+    }
+    dst[o] = '\0';
+    if (!utf8_valid((const unsigned char *)dst, o))
+        return -3;
+    return (long)o;
+}
+
+/* Length of the longest prefix of the UTF-8 string s that is at most max
+ * bytes and does not split a sequence, so quoted names stay valid UTF-8. */
+static int utf8_prefix(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+
+    if (n <= max)
+        return (int)n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return (int)max;
+}
+
+static const char *decode_reason(long rc)
+{
+    switch (rc) {
+    case -1: return "codificacion porcentual invalida";
+    case -2: return "contiene un byte nulo";
+    default: return "UTF-8 invalido";
+    }
+}
+
+/* Bytes of scratch already used by decoded parameters. */
+static size_t scratch_used(const struct http_request *r)
+{
+    if (r->nparams == 0)
+        return 0;
+    const struct http_param *p = &r->params[r->nparams - 1];
+    return (size_t)(p->value - r->scratch) + p->value_len + 1;
+}
+
+int http_parse_form(struct http_request *r, const char *src, size_t len, struct http_error *err)
+{
+    size_t used = scratch_used(r);
+    const char *end = src + len;
+
+    while (src < end) {
+        const char *amp = memchr(src, '&', (size_t)(end - src));
+        const char *seg_end = amp ? amp : end;
+        const char *eq = memchr(src, '=', (size_t)(seg_end - src));
+        const char *name_end = eq ? eq : seg_end;
+        const char *val = eq ? eq + 1 : seg_end;
+        size_t seg = (size_t)(seg_end - src);
+        long nlen, vlen;
+        char *name, *value;
+
+        if (seg == 0) { /* empty segment */
+            src = seg_end + (amp ? 1 : 0);
+            continue;
+        }
+        if (used + seg + 2 > sizeof(r->scratch))
+            return http_fail(err, 414, "Consulta demasiado larga");
+        if (r->nparams == HTTP_MAX_PARAMS)
+            return http_fail(err, 400, "Demasiados parametros (maximo %d)", HTTP_MAX_PARAMS);
+        name = r->scratch + used;
+        nlen = decode_component(src, (size_t)(name_end - src), name);
+        if (nlen < 0)
+            return http_fail(err, 400, "Nombre de parametro invalido: %s", decode_reason(nlen));
+        if (nlen == 0)
+            return http_fail(err, 400, "Parametro sin nombre");
+        value = name + nlen + 1;
+        vlen = decode_component(val, (size_t)(seg_end - val), value);
+        if (vlen < 0)
+            return http_fail(err, 400, "Parametro '%.*s' invalido: %s",
+                             utf8_prefix(name, 64), name, decode_reason(vlen));
+        for (int i = 0; i < r->nparams; i++)
+            if (strcmp(r->params[i].name, name) == 0)
+                return http_fail(err, 400, "Parametro '%.*s' repetido", utf8_prefix(name, 64),
+                                 name);
+        r->params[r->nparams].name = name;
+        r->params[r->nparams].value = value;
+        r->params[r->nparams].value_len = (size_t)vlen;
+        r->nparams++;
+        used += (size_t)nlen + 1 + (size_t)vlen + 1;
+        src = seg_end + (amp ? 1 : 0);
+    }
+    return 0;
+}
+
+static bool is_form(const char *content_type)
+{
+    static const char form[] = "application/x-www-form-urlencoded";
+    size_t n = sizeof(form) - 1;
+
+    return content_type && strncasecmp(content_type, form, n) == 0 &&
+           (content_type[n] == '\0' || content_type[n] == ';' || content_type[n] == ' ');
+}
+
+int http_parse_params(struct http_request *r, struct http_error *err)
+{
+    int rc;
+
+    r->nparams = 0;
+    if (r->query) {
+        size_t qlen = strlen(r->query);
+        if (qlen > HTTP_QUERY_MAX)
+            return http_fail(err, 414, "Consulta demasiado larga");
+        if ((rc = http_parse_form(r, r->query, qlen, err)))
+            return rc;
+    }
+    if (r->body_len && is_form(r->content_type)) {
+        if (r->body_len > HTTP_BODY_MAX)
+            return http_fail(err, 413, "Cuerpo de la peticion demasiado grande");
+        if ((rc = http_parse_form(r, r->body, r->body_len, err)))
+            return rc;
+    }
+    return 0;
+}
+
+const char *http_param(const struct http_request *r, const char *name, size_t *len)
+{
+    for (int i = 0; i < r->nparams; i++) {
+        if (strcmp(r->params[i].name, name) == 0) {
+            if (len)
+                *len = r->params[i].value_len;
+            return r->params[i].value;
+        }
+    }
+    return NULL;
+}
+
+const char *http_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+    }
+}
+
+void http_response_init(struct http_response *res, http_write_fn fn, void *ctx, bool head_only)
+{
+    res->write = fn;
+    res->ctx = ctx;
+    res->head_only = head_only;
+    res->started = false;
+    res->failed = false;
+    res->status = 0;
+}
+
+static int put(struct http_response *res, const char *buf, size_t len)
+{
+    if (res->failed)
+        return -1;
+    if (len && res->write(res->ctx, buf, len) != 0) {
+        res->failed = true;
+        return -1;
+    }
+    return 0;
+}
+
+int http_begin(struct http_response *res, int status, const char *extra, long content_length)
+{
+    char head[512];
+    int n;
+
+    if (res->started)
+        return -1;
+    res->started = true;
+    res->status = status;
+    if (content_length >= 0)
+        n = snprintf(head, sizeof(head),
+                     "Status: %d %s\r\nContent-Type: application/json; charset=utf-8\r\n"
+                     "Content-Length: %ld\r\n%s\r\n",
+                     status, http_reason(status), content_length, extra ? extra : "");
+    else
+        n = snprintf(head, sizeof(head),
+                     "Status: %d %s\r\nContent-Type: application/json; charset=utf-8\r\n%s\r\n",
+                     status, http_reason(status), extra ? extra : "");
+    if (n < 0 || (size_t)n >= sizeof(head))
+        return -1;
+    return put(res, head, (size_t)n);
+}
+
+int http_write(struct http_response *res, const char *buf, size_t len)
+{
+    if (res->head_only)
+        return res->failed ? -1 : 0;
+    return put(res, buf, len);
+}
+
+int http_send_json(struct http_response *res, int status, const char *extra, const char *body,
+                   size_t len)
+{
+    if (http_begin(res, status, extra, (long)len))
+        return -1;
+    return http_write(res, body, len);
+}
+
+int http_send_error(struct http_response *res, const struct http_error *err)
+{
+    char extra[128] = "", body[HTTP_MESSAGE_MAX * 2 + 64], status[8];
+    cJSON *o;
+    int rc = -1, n = 0;
+
+    if (res->started)
+        return -1;
+    if (err->allow)
+        n += snprintf(extra + n, sizeof(extra) - (size_t)n, "Allow: %s\r\n", err->allow);
+    if (err->retry_after > 0)
+        snprintf(extra + n, sizeof(extra) - (size_t)n, "Retry-After: %d\r\n", err->retry_after);
+    snprintf(status, sizeof(status), "%d", err->status);
+    o = cJSON_CreateObject();
+    if (o && cJSON_AddStringToObject(o, "mensaje", err->mensaje) &&
+        cJSON_AddStringToObject(o, "status", status) &&
+        cJSON_PrintPreallocated(o, body, (int)sizeof(body), 0)) {
+        rc = http_send_json(res, err->status, extra, body, strlen(body));
+    } else {
+        /* Out of memory: still answer in the same shape. */
+        n = snprintf(body, sizeof(body), "{\"mensaje\":\"Error interno\",\"status\":\"%d\"}",
+                     err->status);
+        rc = http_send_json(res, err->status, extra, body, (size_t)n);
+    }
+    cJSON_Delete(o);
+    return rc;
+}

@@ -1,0 +1,126 @@
+/* http.h - request decoding and response writing for the worker, with no
+ * socket in sight: the FastCGI glue (worker.c) fills a struct http_request
+ * and gives a write callback, tests do the same with plain buffers. */
+#ifndef CLIENTES_HTTP_H
+#define CLIENTES_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Methods the service knows, as bits so a route can allow several. */
+enum http_method {
+    HTTP_OTHER = 0, /* anything else: never reaches a handler */
+    HTTP_GET = 1 << 0,
+    HTTP_HEAD = 1 << 1,
+    HTTP_POST = 1 << 2,
+    HTTP_PUT = 1 << 3,
+    HTTP_DELETE = 1 << 4
+};
+
+#define HTTP_MAX_PARAMS 16     /* more parameters than this is a 400 */
+#define HTTP_BODY_MAX 16384    /* hard cap on a request body (nginx caps first) */
+#define HTTP_QUERY_MAX 16384   /* longest query string decoded (nginx caps first) */
+#define HTTP_MESSAGE_MAX 320   /* longest error message */
+
+/* One decoded parameter: name and value are NUL-terminated, valid UTF-8,
+ * free of NUL bytes; value_len excludes the terminator. */
+struct http_param {
+    const char *name;
+    const char *value;
+    size_t value_len;
+};
+
+/* An error to send: the status, the Spanish `mensaje`, and the extra headers
+ * some statuses need (Allow for 405, Retry-After for 503). */
+struct http_error {
+    int status;
+    char mensaje[HTTP_MESSAGE_MAX];
+    const char *allow;  /* e.g. "GET, HEAD"; NULL for none */
+    int retry_after;    /* seconds; 0 for none */
+};
+
+/* A request as the worker sees it.  The strings are borrowed from whoever
+ * filled the struct (the FastCGI environment, or a test) and must outlive it;
+ * params point into `scratch`, owned by the struct itself. */
+struct http_request {
+    enum http_method method;
+    const char *method_name;  /* as received, for logs */
+    const char *path;         /* already decoded and normalised by nginx */
+    const char *query;        /* raw QUERY_STRING, may be NULL */
+    const char *content_type; /* may be NULL */
+    const char *body;         /* `body_len` bytes read by CONTENT_LENGTH */
+    size_t body_len;
+    char request_id[72];      /* sanitised X-Request-Id, for logs */
+
+    struct http_param params[HTTP_MAX_PARAMS];
+    int nparams;
+    char scratch[HTTP_QUERY_MAX + HTTP_BODY_MAX + 2 * HTTP_MAX_PARAMS];
+};
+
+/* Maps a method name to its enum value; unknown names give HTTP_OTHER. */
+enum http_method http_method_parse(const char *name);
+
+/* Copies `id` into r->request_id keeping only [A-Za-z0-9._-] (at most 64),
+ * so a hostile header cannot forge log lines.  An empty result stays empty. */
+void http_set_request_id(struct http_request *r, const char *id);
+
+/* Decodes the application/x-www-form-urlencoded string src[0..len) and
+ * appends its parameters to r->params: '+' is a space, %XX a byte.  Empty
+ * segments ("a=1&&b=2", a trailing '&') are skipped; a segment without '='
+ * has an empty value.  Returns 0, or 400 with *err filled when an escape is
+ * malformed, a name or value decodes to a NUL or invalid UTF-8, a name
+ * repeats, or there are more than HTTP_MAX_PARAMS; 414 when the decoded text
+ * does not fit.  On failure r->params may hold some parameters already. */
+int http_parse_form(struct http_request *r, const char *src, size_t len, struct http_error *err);
+
+/* Decodes r->query and, for a form-encoded body (Content-Type
+ * application/x-www-form-urlencoded), the body too, into r->params.  A name
+ * present in both is a repeat (400).  Returns 0 or the status with *err set. */
+int http_parse_params(struct http_request *r, struct http_error *err);
+
+/* The value of parameter `name`, or NULL when absent (len in *len). */
+const char *http_param(const struct http_request *r, const char *name, size_t *len);
+
+/* Writes `len` bytes of response; returns 0, or -1 when the peer is gone. */
+typedef int (*http_write_fn)(void *ctx, const char *buf, size_t len);
+
+/* A response under construction.  The status line and headers go out with
+ * http_begin(); after that only body bytes can follow. */
+struct http_response {
+    http_write_fn write;
+    void *ctx;
+    bool head_only; /* HEAD: headers only, body suppressed */
+    bool started;   /* http_begin() was called */
+    bool failed;    /* a write failed: the peer is gone, stop writing */
+    int status;     /* what was sent, for logs */
+};
+
+/* Initialises `res` to write through `fn(ctx, ...)`. */
+void http_response_init(struct http_response *res, http_write_fn fn, void *ctx, bool head_only);
+
+/* Sends the status line and headers of a JSON response: Content-Type
+ * application/json; charset=utf-8, Content-Length when content_length >= 0
+ * (a streamed body passes -1), and `extra` (complete "Name: value\r\n"
+ * lines, or NULL).  Returns 0 or -1 when the write failed. */
+int http_begin(struct http_response *res, int status, const char *extra, long content_length);
+
+/* Appends body bytes (dropped for HEAD).  Returns 0 or -1. */
+int http_write(struct http_response *res, const char *buf, size_t len);
+
+/* Sends a complete JSON response. */
+int http_send_json(struct http_response *res, int status, const char *extra, const char *body,
+                   size_t len);
+
+/* The one place that renders an error: {"mensaje":"...","status":"<code>"}
+ * with its Allow / Retry-After headers.  Does nothing if the response was
+ * already started (the status line is gone; the caller logs instead). */
+int http_send_error(struct http_response *res, const struct http_error *err);
+
+/* Fills *err; returns err->status so handlers can `return http_fail(...)`. */
+int http_fail(struct http_error *err, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The reason phrase for a status ("Not Found"); "Unknown" for others. */
+const char *http_reason(int status);
+
+#endif

@@ -181,7 +181,6 @@ static enum cl_err sq_get(struct store *base, const char *mail, struct client *o
         return CL_OK;
     if (rc == SQLITE_DONE)
         return CL_NOT_FOUND;
-    note(s, rc);
     return map(rc);
 }
 
@@ -383,6 +382,22 @@ out:
     return rc;
 }
 
+/* Puts the file in WAL mode.  Switching needs the file to itself for a
+ * moment, and SQLite answers SQLITE_BUSY at once, without the busy handler,
+ * while another connection writes (several handles creating the same new
+ * file), so wait here, up to the busy timeout, as a write would. */
+static int set_wal(sqlite3 *db, int busy_timeout_ms)
+{
+    int rc, waited = 0;
+
+    while ((rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL)) != SQLITE_OK &&
+           (rc & 0xff) == SQLITE_BUSY && waited < busy_timeout_ms) {
+        sqlite3_sleep(5);
+        waited += 5;
+    }
+    return rc;
+}
+
 enum cl_err store_sqlite_open(const char *path, int busy_timeout_ms, struct store **out,
                               char *err, size_t errlen)
 {
@@ -404,13 +419,16 @@ enum cl_err store_sqlite_open(const char *path, int busy_timeout_ms, struct stor
         rc = sqlite3_extended_result_codes(s->db, 1);
     if (rc == SQLITE_OK)
         rc = sqlite3_busy_timeout(s->db, busy_timeout_ms);
+    /* migrate() first: it refuses a file that is not ours before anything
+     * (such as the journal mode kept in the header) is written to it. */
+    if (rc == SQLITE_OK)
+        rc = migrate(s->db, why, sizeof(why));
     /* WAL + synchronous=NORMAL: a committed write survives a killed process
      * (not a power loss), readers never block the writer. */
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", NULL,
-                          NULL, NULL);
+        rc = set_wal(s->db, busy_timeout_ms);
     if (rc == SQLITE_OK)
-        rc = migrate(s->db, why, sizeof(why));
+        rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
     for (int i = 0; rc == SQLITE_OK && i < ST_COUNT_IDS; i++)
         rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
                                 NULL);

@@ -48,6 +48,8 @@ static int lib_fail(struct route_ctx *c, enum cl_err e, const struct manager_rej
     case CL_OK:
         break;
     case CL_INVALID:
+        if (!rej)
+            break;
         return http_fail(&c->err, 400, "Parametro '%s' invalido: %s",
                          client_fields[rej->field].name, rej->reason);
     case CL_NOT_FOUND:

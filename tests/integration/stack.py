@@ -1,0 +1,710 @@
+"""stack.py - starts the real stack (bin/start-web: nginx + the worker) for the
+integration tests and talks HTTP to it, standard library only.
+
+Environment (set by tests/integration/CMakeLists.txt, defaults for a manual
+run from the source tree):
+  CLIENTES_ROOT    the source tree (bin/start-web, conf/)
+  CLIENTES_WORKER  the worker binary under test (a sanitizer build tests its own)
+"""
+import contextlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.environ.get("CLIENTES_ROOT") or os.path.join(HERE, "..", ".."))
+WORKER = os.path.abspath(
+    os.environ.get("CLIENTES_WORKER")
+    or os.path.join(ROOT, "build", "default", "cgi", "clientes-worker"))
+START_WEB = os.path.join(ROOT, "bin", "start-web")
+NGINX_CONF = os.path.join(ROOT, "conf", "nginx.conf.template")
+
+READY_TIMEOUT = 30.0   # first 200 on GET / (a sanitizer build starts slower)
+STOP_TIMEOUT = 10.0    # DESIGN.md: SIGTERM -> both exit 0 within 10 s
+JSON_TYPE = "application/json; charset=utf-8"
+
+EXAMPLE_MAIL = "ejemplo@gmail.com"
+EXAMPLE = {
+    "nombre": "Jesus",
+    "apellidos": "Mesa Gonzalez",
+    "mail": EXAMPLE_MAIL,
+    "fecha_nacimiento": "29/06/1996",
+    "direccion": "Calle Paseo Moreras 39",
+}
+# /clientes uses the old service's capitalised keys, /cliente the lower-case ones.
+LEGACY_KEYS = {
+    "nombre": "Nombre",
+    "apellidos": "Apellidos",
+    "mail": "Mail",
+    "fecha_nacimiento": "Fecha de nacimiento",
+    "direccion": "Direccion",
+}
+FIELDS = ("nombre", "apellidos", "mail", "fecha_nacimiento", "direccion")
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def qs(*pairs, **params):
+    """Query string, UTF-8 percent-encoded (spaces as %20).  Positional
+    (name, value) pairs keep their order and may repeat; values given as
+    bytes or already-encoded str via raw_qs are not touched here."""
+    items = list(pairs) + list(params.items())
+    return urllib.parse.urlencode(items, quote_via=urllib.parse.quote, safe="")
+
+
+def legacy(record):
+    """A record as /clientes shows it."""
+    return {LEGACY_KEYS[k]: v for k, v in record.items()}
+
+
+class Response:
+    def __init__(self, status, reason, headers, body):
+        self.status = status
+        self.reason = reason
+        self.headers = headers  # list of (name, value)
+        self.body = body        # bytes
+
+    def header(self, name):
+        name = name.lower()
+        for k, v in self.headers:
+            if k.lower() == name:
+                return v
+        return None
+
+    def header_all(self, name):
+        name = name.lower()
+        return [v for k, v in self.headers if k.lower() == name]
+
+    @property
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    def __repr__(self):
+        body = self.body if len(self.body) <= 600 else self.body[:600] + b"..."
+        return "<HTTP %s %s headers=%r body=%r>" % (self.status, self.reason, self.headers, body)
+
+
+class RawResult:
+    """What a raw socket exchange produced: a parsed response, or none
+    (connection closed/reset without an answer)."""
+
+    def __init__(self, data, error=None):
+        self.data = data
+        self.error = error
+        self.response = parse_raw_response(data) if data else None
+
+    def __repr__(self):
+        return "<raw error=%r response=%r data=%r>" % (self.error, self.response, self.data[:300])
+
+
+def parse_raw_response(data):
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep:
+        return Response(None, "unparsable", [], data)
+    lines = head.split(b"\r\n")
+    parts = lines[0].split(b" ", 2)
+    try:
+        status = int(parts[1])
+    except (IndexError, ValueError):
+        return Response(None, "unparsable", [], data)
+    headers = []
+    for line in lines[1:]:
+        k, _, v = line.partition(b":")
+        headers.append((k.strip().decode("latin-1"), v.strip().decode("latin-1")))
+    reason = parts[2].decode("latin-1") if len(parts) > 2 else ""
+    return Response(status, reason, headers, body)
+
+
+class Stack:
+    """One run of bin/start-web on a free port with a database in a temp dir.
+
+    db_path: reuse an existing database file (restart tests); default a new
+    file in this stack's own temp dir.  busy_timeout: appended to
+    DATABASE_URL as ?busy_timeout=N."""
+
+    def __init__(self, db_path=None, busy_timeout=None, threads=4, env=None, name="stack"):
+        # short: bin/start-web makes its runtime dir (with the worker's unix
+        # socket, at most 108 bytes of path) under this one, via TMPDIR
+        self.dir = tempfile.mkdtemp(prefix="clientes-it-%s-" % name[:16])
+        os.chmod(self.dir, 0o755)  # nginx's workers run as nobody
+        self.run_dir = os.path.join(self.dir, "run")
+        os.mkdir(self.run_dir)
+        os.chmod(self.run_dir, 0o755)
+        if db_path is None:
+            data = os.path.join(self.dir, "data")
+            os.mkdir(data)
+            os.chmod(data, 0o755)
+            db_path = os.path.join(data, "clientes.db")
+        self.db_path = db_path
+        self.busy_timeout = busy_timeout
+        self.threads = threads
+        self.extra_env = dict(env or {})
+        self.proc = None
+        self.port = None
+        self.log_path = None
+        self.logs = []
+        self.runs = 0
+        self.failed = False
+        self.children = {}
+        self._local = threading.local()
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def database_url(self):
+        url = "sqlite://" + self.db_path
+        if self.busy_timeout is not None:
+            url += "?busy_timeout=%d" % self.busy_timeout
+        return url
+
+    def start(self):
+        if not os.access(START_WEB, os.X_OK):
+            raise AssertionError("%s is missing or not executable" % START_WEB)
+        if not os.access(WORKER, os.X_OK):
+            raise AssertionError("worker binary %s is missing (build it first)" % WORKER)
+        assert self.proc is None, "stack already running"
+        self.runs += 1
+        self.port = free_port()
+        self.log_path = os.path.join(self.dir, "start-web.%d.log" % self.runs)
+        self.logs.append(self.log_path)
+        env = dict(os.environ)
+        env.update({
+            "PORT": str(self.port),
+            "DATABASE_URL": self.database_url(),
+            "WORKER_THREADS": str(self.threads),
+            "CLIENTES_WORKER": WORKER,
+            "NGINX_CONF": NGINX_CONF,
+            "TMPDIR": self.run_dir,
+        })
+        for k in ("CLIENTES_API_TOKEN", "FCGI_LISTEN", "DYNO"):
+            env.pop(k, None)
+        env.update(self.extra_env)
+        # Append mode: nginx reopens /dev/stdout with O_APPEND, and writers
+        # sharing one offset with it would overwrite each other's lines.
+        with open(self.log_path, "ab") as log:
+            # Own session: the test can signal exactly this process, and clean
+            # up whatever is left of its process group if something hangs.
+            self.proc = subprocess.Popen([START_WEB], cwd=self.dir, env=env, stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.wait_ready()
+        # bin/start-web puts each child in its own session: remember them so
+        # that nothing of this run can outlive the test.
+        self.children = {pid: exe for pid, (_, exe) in self.descendants().items()
+                         if exe == os.path.realpath(WORKER)
+                         or os.path.basename(exe).startswith("nginx")}
+        return self
+
+    def wait_ready(self, timeout=READY_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            rc = self.proc.poll()
+            if rc is not None:
+                self.fail("bin/start-web exited with %s before answering" % rc)
+            try:
+                r = self.request("GET", "/", timeout=2)
+                if r.status == 200:
+                    return
+                last = r
+            except OSError as e:
+                last = e
+            time.sleep(0.05)
+        self.fail("no 200 on GET / within %.0f s (last: %r)" % (timeout, last))
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, expect_rc=0):
+        """SIGTERM bin/start-web; asserts it exits with expect_rc (None: any
+        non-zero) within STOP_TIMEOUT seconds."""
+        proc = self.proc
+        assert proc is not None, "stack not running"
+        t0 = time.monotonic()
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.kill_group()
+            self.proc = None
+            self.fail("bin/start-web did not exit within %.0f s of SIGTERM" % STOP_TIMEOUT)
+        took = time.monotonic() - t0
+        left = []
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            left = self.survivors()
+            if not left:
+                break
+            time.sleep(0.05)
+        self.kill_group()  # cleans up whatever was left
+        self.proc = None
+        if left:
+            self.fail("processes of bin/start-web outlived it: %r"
+                      % {p: self.children[p] for p in left})
+        if expect_rc is None:
+            if rc == 0:
+                self.fail("bin/start-web exited 0; a non-zero exit was expected")
+        elif rc != expect_rc:
+            self.fail("bin/start-web exited %s after SIGTERM (expected %s, %.1f s)"
+                      % (rc, expect_rc, took))
+        return rc, took
+
+    def wait_exit(self, timeout):
+        """Waits for bin/start-web to exit by itself; returns its code or None."""
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def leftover_pids(self):
+        """Processes still in start-web's process group (session)."""
+        if self.proc is None:
+            return []
+        pgid = self.proc.pid
+        out = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                if os.getpgid(int(d)) == pgid:
+                    out.append(int(d))
+            except OSError:
+                pass
+        return out
+
+    def survivors(self):
+        """Remembered children of bin/start-web that still run (not zombies)."""
+        out = []
+        for pid, exe in self.children.items():
+            try:
+                if os.readlink("/proc/%d/exe" % pid) != exe:
+                    continue
+                with open("/proc/%d/stat" % pid, "rb") as f:
+                    stat = f.read()
+                if stat[stat.rindex(b")") + 2:].split()[0] == b"Z":
+                    continue
+            except (OSError, ValueError):
+                continue
+            out.append(pid)
+        return out
+
+    def kill_group(self):
+        """SIGKILL to what is left of this run: bin/start-web's own process
+        group and the children it started (each by its pid)."""
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for pid in self.survivors():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def cleanup(self):
+        """Kills anything left, removes the temp dir unless something failed."""
+        if self.proc is not None:
+            self.kill_group()
+            self.proc = None
+        if not self.failed:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        else:
+            sys.stderr.write("integration: kept %s for inspection\n" % self.dir)
+
+    def fail(self, msg):
+        """Fails the test; the stack's output is printed by StackTestCase."""
+        self.failed = True
+        raise AssertionError(msg + " (bin/start-web output follows the test's result)")
+
+    def log_text(self, max_lines=150, max_line=300):
+        """The tail of bin/start-web's output (all runs), long lines cut."""
+        parts = []
+        for path in self.logs:
+            try:
+                with open(path, "rb") as f:
+                    lines = f.read().decode("utf-8", "replace").splitlines()
+            except OSError:
+                continue
+            if len(lines) > max_lines:
+                lines = ["...(%d lines cut)..." % (len(lines) - max_lines)] + lines[-max_lines:]
+            lines = [ln if len(ln) <= max_line else ln[:max_line] + "...(%d chars)" % len(ln)
+                     for ln in lines]
+            parts.append("---- %s ----\n%s" % (path, "\n".join(lines)))
+        return "\n".join(parts)
+
+    def dump_log(self, why=""):
+        self.failed = True
+        sys.stderr.write("\n==== bin/start-web output%s ====\n%s\n==== end ====\n"
+                         % (" (" + why + ")" if why else "", self.log_text()))
+
+    # -- processes ---------------------------------------------------------
+
+    def descendants(self):
+        """pid -> (ppid, exe) of every process below bin/start-web."""
+        table = {}
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % d, "rb") as f:
+                    stat = f.read()
+                ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+                try:
+                    exe = os.readlink("/proc/%s/exe" % d)
+                except OSError:
+                    exe = ""
+                table[int(d)] = (ppid, exe)
+            except (OSError, ValueError):
+                pass
+        out, todo = {}, [self.proc.pid]
+        while todo:
+            p = todo.pop()
+            for pid, (ppid, exe) in table.items():
+                if ppid == p and pid not in out:
+                    out[pid] = (ppid, exe)
+                    todo.append(pid)
+        return out
+
+    def worker_pids(self):
+        want = os.path.realpath(WORKER)
+        return [pid for pid, (_, exe) in self.descendants().items()
+                if exe.replace(" (deleted)", "") == want]
+
+    def worker_socket_path(self):
+        """The unix socket the worker listens on (from /proc), or None."""
+        inodes = set()
+        for pid in self.worker_pids():
+            try:
+                for fd in os.listdir("/proc/%d/fd" % pid):
+                    try:
+                        link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+                    except OSError:
+                        continue
+                    if link.startswith("socket:["):
+                        inodes.add(link[8:-1])
+            except OSError:
+                pass
+        try:
+            with open("/proc/net/unix") as f:
+                next(f)
+                for line in f:
+                    parts = line.split()
+                    if len(parts) >= 8 and parts[6] in inodes and parts[7].startswith("/"):
+                        return parts[7]
+        except OSError:
+            pass
+        return None
+
+    def wait_supervising(self, timeout=10.0):
+        """Waits (bounded) until bin/start-web says it is listening, i.e. has
+        finished its start-up and supervises its children.  Returns whether
+        it said so."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with open(self.log_path, "rb") as f:
+                    if b"start-web: listening" in f.read():
+                        return True
+            except OSError:
+                pass
+            time.sleep(0.02)
+        return False
+
+    def nginx_master_pids(self):
+        """nginx processes whose parent is not nginx (the master)."""
+        desc = self.descendants()
+        nginx = {pid for pid, (_, exe) in desc.items() if os.path.basename(exe).startswith("nginx")}
+        return [pid for pid in nginx if desc[pid][0] not in nginx]
+
+    # -- HTTP --------------------------------------------------------------
+
+    def connection(self, timeout=10):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def request(self, method, path, body=None, headers=None, timeout=10, fresh=False):
+        """One HTTP request.  By default over a keep-alive connection kept per
+        thread (thousands of closed connections would leave as many
+        TIME_WAIT sockets on the machine); fresh=True uses a new one.  A
+        reused connection that the server had closed is replaced once: the
+        request never reached the server then."""
+        if fresh:
+            conn = self.connection(timeout)
+            try:
+                return send(conn, method, path, body, headers)
+            finally:
+                conn.close()
+        local = self._local
+        conn = getattr(local, "conn", None)
+        if conn is not None and getattr(local, "port", None) != self.port:
+            conn.close()
+            conn = None
+        reused = conn is not None and conn.sock is not None
+        if conn is None:
+            conn = local.conn = self.connection(timeout)
+            local.port = self.port
+        conn.timeout = timeout
+        if conn.sock is not None:
+            conn.sock.settimeout(timeout)
+        try:
+            return send(conn, method, path, body, headers)
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            local.conn = None
+            if not reused:
+                raise
+        conn = local.conn = self.connection(timeout)
+        try:
+            return send(conn, method, path, body, headers)
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            local.conn = None
+            raise
+
+    def raw(self, data, timeout=5.0, chunks=None):
+        """Sends bytes on a fresh TCP connection and reads what comes back
+        until the server closes, a whole response (by Content-Length) has
+        arrived, or timeout.  chunks: further bytes to send after data; a
+        reader thread runs meanwhile, so an early answer (413 before the body)
+        is caught even if the server then resets the connection."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        got = bytearray()
+        state = {"error": None}
+        done = threading.Event()
+
+        def reader():
+            deadline = time.monotonic() + timeout
+            try:
+                while time.monotonic() < deadline:
+                    try:
+                        b = s.recv(65536)
+                    except socket.timeout as e:
+                        state["error"] = e
+                        return
+                    except OSError as e:
+                        state["error"] = e
+                        return
+                    if not b:
+                        return
+                    got.extend(b)
+                    r = parse_raw_response(bytes(got))
+                    if r.status is not None:
+                        cl = r.header("Content-Length")
+                        if cl is not None and cl.isdigit() and len(r.body) >= int(cl):
+                            return
+            finally:
+                done.set()
+
+        t = threading.Thread(target=reader, daemon=True)
+        t.start()
+        send_error = None
+        try:
+            s.sendall(data)
+            for c in chunks or ():
+                if done.is_set():
+                    break
+                s.sendall(c)
+        except OSError as e:
+            send_error = e
+        t.join(timeout + 1)
+        s.close()
+        return RawResult(bytes(got), state["error"] or send_error)
+
+    # -- the store, read directly (read-only) -----------------------------
+
+    def db_snapshot(self):
+        """Every row of every table, for before/after comparisons."""
+        conn = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(self.db_path), uri=True,
+                               timeout=5)
+        try:
+            tables = [r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+            snap = {}
+            for t in tables:
+                snap[t] = sorted(conn.execute('SELECT * FROM "%s"' % t.replace('"', '""')).fetchall(),
+                                 key=repr)
+            return snap
+        finally:
+            conn.close()
+
+    def db_tables(self):
+        conn = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(self.db_path), uri=True,
+                               timeout=5)
+        try:
+            return sorted(r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table'"))
+        finally:
+            conn.close()
+
+
+def send(conn, method, path, body=None, headers=None):
+    hdrs = dict(headers or {})
+    if body is not None and isinstance(body, str):
+        body = body.encode("utf-8")
+    conn.request(method, path, body=body, headers=hdrs)
+    r = conn.getresponse()
+    data = r.read()
+    return Response(r.status, r.reason, r.getheaders(), data)
+
+
+class StackTestCase(unittest.TestCase):
+    """unittest base.  By default one stack per class (started in
+    setUpClass); a class that sets per_test_stacks = True starts its own in
+    each test with new_stack().  When a test fails, the output of the
+    stacks it used is printed and their temp dirs are kept."""
+
+    stack_kwargs = {}
+    per_test_stacks = False
+    stack = None
+
+    @classmethod
+    def setUpClass(cls):
+        if cls.per_test_stacks:
+            return
+        cls.stack = Stack(name=cls.__name__, **cls.stack_kwargs)
+        try:
+            cls.stack.start()
+        except BaseException:
+            cls.stack.dump_log("start failed")
+            cls.stack.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        st = cls.stack
+        if st is None or cls.per_test_stacks:
+            return
+        try:
+            if st.proc is not None:
+                st.stop()
+        except AssertionError:
+            st.dump_log("stop failed")
+            raise
+        finally:
+            st.cleanup()
+
+    def new_stack(self, **kw):
+        """A stack owned by this test (per_test_stacks classes)."""
+        st = Stack(name=self._testMethodName, **kw)
+        self._own_stacks.append(st)
+        self.addCleanup(st.kill_group)
+        self.stack = st  # for the assertion helpers
+        return st
+
+    def run(self, result=None):
+        if result is None:
+            result = self.defaultTestResult()
+        self._own_stacks = []
+        before = len(result.failures) + len(result.errors)
+        out = super().run(result)
+        failed = len(result.failures) + len(result.errors) > before
+        stacks = self._own_stacks or ([type(self).stack] if type(self).stack else [])
+        for st in stacks:
+            if failed:
+                st.dump_log("after %s" % self.id())
+        for st in self._own_stacks:
+            st.cleanup()
+        return out
+
+    # -- assertions on the contract ---------------------------------------
+
+    def assertJSONType(self, r, exact=True):
+        ctype = r.header("Content-Type")
+        self.assertIsNotNone(ctype, "no Content-Type: %r" % r)
+        if exact:
+            self.assertEqual(ctype.lower().replace(" ", ""), JSON_TYPE.replace(" ", ""),
+                             "Content-Type: %r" % r)
+        else:
+            self.assertTrue(ctype.lower().startswith("application/json"), "Content-Type: %r" % r)
+
+    def assertOK(self, r, body=None):
+        self.assertEqual(r.status, 200, r)
+        self.assertJSONType(r)
+        data = r.json
+        if body is not None:
+            self.assertEqual(data, body, r)
+        return data
+
+    def assertError(self, r, status, mensaje=None, contains=(), exact_type=True):
+        """The error shape: {"mensaje": str, "status": "<code>"} as JSON."""
+        self.assertEqual(r.status, status, r)
+        self.assertJSONType(r, exact=exact_type)
+        try:
+            data = r.json
+        except ValueError:
+            self.fail("error body is not JSON: %r" % r)
+        self.assertIsInstance(data, dict, r)
+        self.assertEqual(sorted(data), ["mensaje", "status"], r)
+        self.assertIsInstance(data["mensaje"], str, r)
+        self.assertTrue(data["mensaje"], r)
+        self.assertEqual(data["status"], str(status), r)
+        if mensaje is not None:
+            self.assertEqual(data["mensaje"], mensaje, r)
+        for piece in contains:
+            self.assertIn(piece, data["mensaje"], r)
+        return data
+
+    def assertHealthy(self):
+        """The worker and nginx are still up: GET / answers 200."""
+        self.assertTrue(self.stack.alive(), "bin/start-web exited")
+        r = self.stack.request("GET", "/")
+        self.assertEqual(r.status, 200, r)
+
+    def get_all(self):
+        """GET /clientes as a dict ({} on the contract's 404)."""
+        r = self.stack.request("GET", "/clientes")
+        if r.status == 404:
+            self.assertError(r, 404, "No existen clientes actualmente")
+            return {}
+        return self.assertOK(r)
+
+    def add(self, rec, expect=200):
+        r = self.stack.request("POST", "/aniadir?" + qs(*[(k, rec[k]) for k in FIELDS]))
+        if expect == 200:
+            self.assertOK(r, {"Resultado": "Cliente a\u00f1adido con exito"})
+        return r
+
+    @contextlib.contextmanager
+    def unchanged(self, what=""):
+        """Asserts that the block changes nothing in the store: every row of
+        the SQLite file (read-only) and GET /clientes, before and after."""
+        db_before = self.stack.db_snapshot()
+        api_before = self.get_all()
+        yield
+        self.assertEqual(self.stack.db_snapshot(), db_before,
+                         "the store changed%s" % (": " + what if what else ""))
+        self.assertEqual(self.get_all(), api_before,
+                         "GET /clientes changed%s" % (": " + what if what else ""))
+
+    def get_one(self, mail):
+        return self.stack.request("GET", "/cliente?" + qs(mail=mail))
+
+
+def main():
+    """Runs the calling module's tests and prints the unittest summary."""
+    prog = unittest.main(module="__main__", verbosity=2, exit=False)
+    res = prog.result
+    print("\nsummary: ran %d, failures %d, errors %d, skipped %d -> %s"
+          % (res.testsRun, len(res.failures), len(res.errors), len(res.skipped),
+             "OK" if res.wasSuccessful() else "FAILED"))
+    sys.stdout.flush()
+    sys.exit(0 if res.wasSuccessful() else 1)

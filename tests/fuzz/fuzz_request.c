@@ -300,13 +300,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         o.fail_after = (data[0] >> 4) & 3;
     p = (const char *)data + 1;
     end = (const char *)data + size;
-    for (int i = 0; i < 4 && p <= end; i++) {
+    for (int i = 0; i < 4 && p; i++) { /* p == NULL: no more fields */
         const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *fe = nl ? nl : end;
-        fields[i] = dup_field(p, (size_t)(fe - p));
-        p = nl ? nl + 1 : end + 1;
+        fields[i] = dup_field(p, (size_t)((nl ? nl : end) - p));
+        p = nl ? nl + 1 : NULL;
     }
-    if (p < end)
+    if (p)
         body_len = (size_t)(end - p);
     body = malloc(body_len ? body_len : 1); /* exact size: overreads are caught */
     if (!body)

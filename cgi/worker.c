@@ -103,6 +103,14 @@ static void *worker_main(void *arg)
     /* FCGX_Accept_r fails once main() shuts the listening socket down. */
     while (FCGX_Accept_r(&fr) >= 0) {
         serve(w, &fr);
+        /* libfcgi closes a connection with shutdown() and then waits in
+         * poll() for nginx to close its end, holding this thread for a round
+         * trip per request.  Nothing is left to read once stdin is consumed
+         * (no reset can reach nginx), so close at once: detached requests
+         * skip that wait. */
+        while (FCGX_GetStr(w->body, (int)sizeof(w->body), fr.in) > 0)
+            ;
+        FCGX_Detach(&fr);
         FCGX_Finish_r(&fr);
     }
     FCGX_Free(&fr, 1);
@@ -194,6 +202,9 @@ int main(void)
     /* Signals are taken by main() alone, through sigwait(); the threads
      * inherit the mask.  A peer that went away is an EPIPE, not a death. */
     signal(SIGPIPE, SIG_IGN);
+    /* Past a file-size limit a write fails (EFBIG, a 503) instead of
+     * killing the process. */
+    signal(SIGXFSZ, SIG_IGN);
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);

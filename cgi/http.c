@@ -27,10 +27,10 @@ void http_set_request_id(struct http_request *r, const char *id)
 {
     size_t n = 0;
 
-    for (; id && *id && n < 64; id++) {
+    for (; id && *id && n < HTTP_REQUEST_ID_MAX; id++) {
         char c = *id;
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.')
+            (c && strchr("-_.:@+=/", c)))
             r->request_id[n++] = c;
     }
     r->request_id[n] = '\0';

@@ -21,6 +21,7 @@ enum http_method {
 #define HTTP_BODY_MAX 16384    /* hard cap on a request body (nginx caps first) */
 #define HTTP_QUERY_MAX 16384   /* longest query string decoded (nginx caps first) */
 #define HTTP_MESSAGE_MAX 320   /* longest error message */
+#define HTTP_REQUEST_ID_MAX 200 /* longest request id kept (as nginx's map in conf/http.conf) */
 
 /* One decoded parameter: name and value are NUL-terminated, valid UTF-8,
  * free of NUL bytes; value_len excludes the terminator. */
@@ -50,7 +51,7 @@ struct http_request {
     const char *content_type; /* may be NULL */
     const char *body;         /* `body_len` bytes read by CONTENT_LENGTH */
     size_t body_len;
-    char request_id[72];      /* sanitised X-Request-Id, for logs */
+    char request_id[HTTP_REQUEST_ID_MAX + 1]; /* sanitised X-Request-Id, for logs */
 
     struct http_param params[HTTP_MAX_PARAMS];
     int nparams;
@@ -60,8 +61,10 @@ struct http_request {
 /* Maps a method name to its enum value; unknown names give HTTP_OTHER. */
 enum http_method http_method_parse(const char *name);
 
-/* Copies `id` into r->request_id keeping only [A-Za-z0-9._-] (at most 64),
- * so a hostile header cannot forge log lines.  An empty result stays empty. */
+/* Copies `id` into r->request_id keeping only [A-Za-z0-9._:@+=/-] (at most
+ * HTTP_REQUEST_ID_MAX kept), the alphabet nginx passes through, so ids from
+ * Heroku's router survive whole and a hostile header cannot forge log
+ * lines.  An empty result stays empty. */
 void http_set_request_id(struct http_request *r, const char *id);
 
 /* Decodes the application/x-www-form-urlencoded string src[0..len) and

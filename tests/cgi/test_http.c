@@ -201,15 +201,18 @@ static void test_method_parse(void **state)
 static void test_request_id(void **state)
 {
     struct http_request *r = req_new();
-    char long_id[200], want[65];
+    char long_id[400], want[HTTP_REQUEST_ID_MAX + 1];
 
     (void)state;
     http_set_request_id(r, "abc-DEF_123.xyz");
     assert_string_equal(r->request_id, "abc-DEF_123.xyz");
+    /* the alphabet nginx passes through (Heroku's router ids) is kept whole */
+    http_set_request_id(r, "ops+d2/x==:a@b");
+    assert_string_equal(r->request_id, "ops+d2/x==:a@b");
 
     /* control characters (a forged log line) and other bytes are dropped */
-    http_set_request_id(r, "abc\r\nstatus=200 forged\tline\x01\x7f\xc3\xa9!\"%/");
-    assert_string_equal(r->request_id, "abcstatus200forgedline");
+    http_set_request_id(r, "abc\r\nstatus=200 forged\tline\x01\x7f\xc3\xa9!\"%");
+    assert_string_equal(r->request_id, "abcstatus=200forgedline");
 
     /* nothing acceptable: stays empty, so the worker generates one */
     http_set_request_id(r, "\r\n\t {}");
@@ -220,33 +223,33 @@ static void test_request_id(void **state)
     http_set_request_id(r, "");
     assert_string_equal(r->request_id, "");
 
-    /* at most 64 kept characters */
+    /* at most HTTP_REQUEST_ID_MAX kept characters */
     memset(long_id, 'a', sizeof(long_id) - 1);
     long_id[sizeof(long_id) - 1] = '\0';
-    long_id[63] = 'Z';
-    long_id[64] = 'Y';
+    long_id[HTTP_REQUEST_ID_MAX - 1] = 'Z';
+    long_id[HTTP_REQUEST_ID_MAX] = 'Y';
     http_set_request_id(r, long_id);
-    assert_int_equal(strlen(r->request_id), 64);
-    assert_int_equal(r->request_id[63], 'Z');
+    assert_int_equal(strlen(r->request_id), HTTP_REQUEST_ID_MAX);
+    assert_int_equal(r->request_id[HTTP_REQUEST_ID_MAX - 1], 'Z');
 
-    /* exactly 64 is kept whole */
-    memset(want, 'b', 64);
-    want[64] = '\0';
+    /* exactly the maximum is kept whole */
+    memset(want, 'b', HTTP_REQUEST_ID_MAX);
+    want[HTTP_REQUEST_ID_MAX] = '\0';
     http_set_request_id(r, want);
     assert_string_equal(r->request_id, want);
 
-    /* the 64 counts kept characters: dropped bytes do not use the budget */
+    /* the limit counts kept characters: dropped bytes do not use the budget */
     {
-        char mixed[400];
+        char mixed[2 * (HTTP_REQUEST_ID_MAX + 10) + 1];
         size_t o = 0;
-        for (int i = 0; i < 70; i++) {
+        for (int i = 0; i < HTTP_REQUEST_ID_MAX + 10; i++) {
             mixed[o++] = '\n';
             mixed[o++] = (char)('a' + i % 26);
         }
         mixed[o] = '\0';
         http_set_request_id(r, mixed);
-        assert_int_equal(strlen(r->request_id), 64);
-        for (int i = 0; i < 64; i++)
+        assert_int_equal(strlen(r->request_id), HTTP_REQUEST_ID_MAX);
+        for (int i = 0; i < HTTP_REQUEST_ID_MAX; i++)
             assert_int_equal(r->request_id[i], 'a' + i % 26);
     }
     free(r);

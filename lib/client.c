@@ -1,45 +1,12 @@
 /* client.c - the field table and the pure validators behind every route. */
 #include "client.h"
 
+#include "utf8.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 #include <time.h>
-
-/* Decodes one UTF-8 sequence at s[0..len).  Returns its length in bytes and
- * stores the code point, or 0 for anything not well-formed: overlong forms,
- * surrogates, values past U+10FFFF, truncated sequences, stray continuation
- * bytes. */
-static size_t utf8_decode(const unsigned char *s, size_t len, unsigned long *cp)
-{
-    unsigned char c = s[0];
-    size_t n;
-    unsigned long v, min;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        n = 2, v = c & 0x1F, min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3, v = c & 0x0F, min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return n;
-}
 
 static bool is_control(unsigned long cp)
 {

@@ -72,6 +72,20 @@ def legacy(record):
     return {LEGACY_KEYS[k]: v for k, v in record.items()}
 
 
+def _others_can_enter(path):
+    """Every directory from / down to path is searchable by others."""
+    path = os.path.abspath(path)
+    while True:
+        try:
+            if not os.stat(path).st_mode & 0o001:
+                return False
+        except OSError:
+            return False
+        if path == "/":
+            return True
+        path = os.path.dirname(path)
+
+
 class Response:
     def __init__(self, status, reason, headers, body):
         self.status = status
@@ -135,9 +149,12 @@ class Stack:
 
     db_path: reuse an existing database file (restart tests); default a new
     file in this stack's own temp dir.  busy_timeout: appended to
-    DATABASE_URL as ?busy_timeout=N."""
+    DATABASE_URL as ?busy_timeout=N.  run_as: (uid, gid) to run bin/start-web
+    as, through setpriv (the test runs as root); the run dir and the log file
+    are given to that user."""
 
-    def __init__(self, db_path=None, busy_timeout=None, threads=4, env=None, name="stack"):
+    def __init__(self, db_path=None, busy_timeout=None, threads=4, env=None, name="stack",
+                 run_as=None):
         # short: bin/start-web makes its runtime dir (with the worker's unix
         # socket, at most 108 bytes of path) under this one, via TMPDIR
         self.dir = tempfile.mkdtemp(prefix="clientes-it-%s-" % name[:16])
@@ -162,6 +179,7 @@ class Stack:
         self.failed = False
         self.children = {}
         self._local = threading.local()
+        self.run_as = run_as
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -193,12 +211,15 @@ class Stack:
         for k in ("CLIENTES_API_TOKEN", "FCGI_LISTEN", "DYNO"):
             env.pop(k, None)
         env.update(self.extra_env)
+        cmd = [START_WEB]
+        if self.run_as is not None:
+            cmd = self._as_user(cmd, env)
         # Append mode: nginx reopens /dev/stdout with O_APPEND, and writers
         # sharing one offset with it would overwrite each other's lines.
         with open(self.log_path, "ab") as log:
             # Own session: the test can signal exactly this process, and clean
             # up whatever is left of its process group if something hangs.
-            self.proc = subprocess.Popen([START_WEB], cwd=self.dir, env=env, stdin=subprocess.DEVNULL,
+            self.proc = subprocess.Popen(cmd, cwd=self.dir, env=env, stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.wait_ready()
         # bin/start-web puts each child in its own session: remember them so
@@ -207,6 +228,19 @@ class Stack:
                          if exe == os.path.realpath(WORKER)
                          or os.path.basename(exe).startswith("nginx")}
         return self
+
+    def _as_user(self, cmd, env):
+        """cmd wrapped to run as self.run_as, with what it needs handed over:
+        its runtime dir goes under run_dir, and nginx reopens /dev/stdout (the
+        log file) as that user; PATH without directories it cannot enter."""
+        uid, gid = self.run_as
+        os.chown(self.run_dir, uid, gid)
+        with open(self.log_path, "ab"):
+            pass
+        os.chown(self.log_path, uid, gid)
+        env["PATH"] = os.pathsep.join(d for d in env.get("PATH", "").split(os.pathsep)
+                                      if d and _others_can_enter(d))
+        return ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid, "--clear-groups", "--"] + cmd
 
     def wait_ready(self, timeout=READY_TIMEOUT):
         deadline = time.monotonic() + timeout
@@ -697,6 +731,101 @@ class StackTestCase(unittest.TestCase):
 
     def get_one(self, mail):
         return self.stack.request("GET", "/cliente?" + qs(mail=mail))
+
+
+
+# -- processes of a run, found through /proc (foreman and slug runs, which do
+#    not go through Stack) ---------------------------------------------------
+
+def _proc_stat(pid):
+    """(ppid, state, starttime) of a process, or None if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(b")") + 2:].split()
+    return int(fields[1]), fields[0].decode(), int(fields[19])
+
+
+def process_tree(root_pid):
+    """{pid: starttime} of root_pid and every process below it, running now."""
+    table = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            st = _proc_stat(int(d))
+            if st is not None:
+                table[int(d)] = st
+    out, todo = {}, [root_pid]
+    if root_pid in table:
+        out[root_pid] = table[root_pid][2]
+    while todo:
+        p = todo.pop()
+        for pid, (ppid, _, start) in table.items():
+            if ppid == p and pid not in out:
+                out[pid] = start
+                todo.append(pid)
+    return out
+
+
+def still_running(tree):
+    """The processes of a process_tree() snapshot that still run: same pid
+    and start time (not a reused pid), not a zombie."""
+    out = []
+    for pid, start in tree.items():
+        st = _proc_stat(pid)
+        if st is not None and st[2] == start and st[1] != "Z":
+            out.append(pid)
+    return out
+
+
+def processes_of_run(path, marker=None):
+    """{pid: cmdline} of running (non-zombie) processes that belong to a run:
+    their working directory is path or below it, their command line mentions
+    path (nginx's master: -p RUNTIME_DIR), or their environment holds marker
+    ("NAME=value"; nginx overwrites its own, hence the other two)."""
+    path = os.path.realpath(path)
+    me = os.getpid()
+    out = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) == me:
+            continue
+        pid = int(d)
+        st = _proc_stat(pid)
+        if st is None or st[1] == "Z":
+            continue
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+        except OSError:
+            continue
+        hit = path in cmd
+        if not hit:
+            try:
+                cwd = os.readlink("/proc/%d/cwd" % pid)
+                hit = cwd == path or cwd.startswith(path + "/")
+            except OSError:
+                pass
+        if not hit and marker:
+            try:
+                with open("/proc/%d/environ" % pid, "rb") as f:
+                    hit = marker.encode() in f.read().split(b"\0")
+            except OSError:
+                pass
+        if hit:
+            out[pid] = cmd
+    return out
+
+
+def port_refuses(port, timeout=1.0):
+    """True when nothing accepts TCP connections on 127.0.0.1:port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
 
 
 def main():

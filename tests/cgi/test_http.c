@@ -11,116 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "cgi_support.h"
 #include "http.h"
 
 /* ---------------------------------------------------------------- helpers */
-
-/* Everything written through the http_write_fn, plus a way to make the
- * "peer" go away after some number of calls. */
-struct out {
-    char *data;
-    size_t len, cap;
-    int calls;
-    int fail_from; /* the call index (0-based) from which writes fail; -1 never */
-};
-
-static int out_write(void *ctx, const char *buf, size_t len)
-{
-    struct out *o = ctx;
-
-    if (o->fail_from >= 0 && o->calls >= o->fail_from) {
-        o->calls++;
-        return -1;
-    }
-    o->calls++;
-    if (o->len + len + 1 > o->cap) {
-        size_t cap = (o->len + len + 1) * 2;
-        char *p = realloc(o->data, cap);
-        assert_non_null(p);
-        o->data = p;
-        o->cap = cap;
-    }
-    memcpy(o->data + o->len, buf, len);
-    o->len += len;
-    o->data[o->len] = '\0';
-    return 0;
-}
-
-static void out_init(struct out *o)
-{
-    memset(o, 0, sizeof(*o));
-    o->fail_from = -1;
-}
-
-static void out_free(struct out *o)
-{
-    free(o->data);
-    memset(o, 0, sizeof(*o));
-}
-
-/* A response split into its parts; body points into the out buffer. */
-struct resp {
-    int status;
-    char status_line[128];
-    char headers[1024]; /* the header lines after the status line, CRLF-terminated */
-    const char *body;
-    size_t body_len;
-};
-
-static void split_response(const struct out *o, struct resp *r)
-{
-    const char *end, *eol;
-    size_t hlen;
-
-    memset(r, 0, sizeof(*r));
-    assert_non_null(o->data);
-    assert_true(o->len > 8);
-    assert_memory_equal(o->data, "Status: ", 8);
-    end = strstr(o->data, "\r\n\r\n");
-    assert_non_null(end);
-    eol = strstr(o->data, "\r\n");
-    assert_true((size_t)(eol - o->data) < sizeof(r->status_line));
-    memcpy(r->status_line, o->data, (size_t)(eol - o->data));
-    r->status = atoi(o->data + 8);
-    hlen = (size_t)(end + 2 - (eol + 2));
-    assert_true(hlen < sizeof(r->headers));
-    memcpy(r->headers, eol + 2, hlen);
-    /* no bare LF anywhere in the head: every line ends in CRLF */
-    for (const char *p = o->data; p < end + 4; p++)
-        if (*p == '\n')
-            assert_true(p > o->data && p[-1] == '\r');
-    r->body = end + 4;
-    r->body_len = o->len - (size_t)(r->body - o->data);
-}
-
-/* The value of header `name` (case-insensitive) copied into val, or NULL when
- * absent.  A header present twice fails the test. */
-static const char *header(const struct resp *r, const char *name, char *val, size_t cap)
-{
-    const char *found = NULL;
-    size_t n = strlen(name);
-
-    for (const char *line = r->headers; *line;) {
-        const char *eol = strstr(line, "\r\n");
-        assert_non_null(eol);
-        if ((size_t)(eol - line) > n + 1 && strncasecmp(line, name, n) == 0 && line[n] == ':') {
-            const char *v = line + n + 1;
-            size_t vlen;
-            assert_null(found);
-            while (*v == ' ')
-                v++;
-            vlen = (size_t)(eol - v);
-            assert_true(vlen < cap);
-            memcpy(val, v, vlen);
-            val[vlen] = '\0';
-            found = val;
-        }
-        line = eol + 2;
-    }
-    return found;
-}
 
 static struct http_request *req_new(void)
 {
@@ -152,6 +47,22 @@ static void expect_param(const struct http_request *r, const char *name, const c
     assert_int_equal(len, value_len);
     assert_memory_equal(v, value, value_len);
     assert_int_equal(v[value_len], '\0');
+}
+
+/* Decodes as parse() does: the request must be accepted with exactly n
+ * parameters. */
+static void expect_accepted(struct http_request *r, const char *query, const char *ctype,
+                            const char *body, size_t body_len, int n)
+{
+    struct http_error err;
+    int rc = parse(r, query, ctype, body, body_len, &err);
+
+    if (rc != 0)
+        fail_msg("query '%s', Content-Type '%s': refused with %d (%s)", query ? query : "(null)",
+                 ctype ? ctype : "(null)", rc, err.mensaje);
+    if (r->nparams != n)
+        fail_msg("query '%s', Content-Type '%s': %d parameters, want %d",
+                 query ? query : "(null)", ctype ? ctype : "(null)", r->nparams, n);
 }
 
 /* The query must be refused with `status` and exactly `mensaje`; ctype/body
@@ -263,10 +174,7 @@ static void test_decode_basic(void **state)
     struct http_error err;
 
     (void)state;
-    assert_int_equal(parse(r, "mail=a%40b.es&nombre=Jos%C3%A9+Luis&x=%2B%20%2b", NULL, NULL, 0,
-                           &err),
-                     0);
-    assert_int_equal(r->nparams, 3);
+    expect_accepted(r, "mail=a%40b.es&nombre=Jos%C3%A9+Luis&x=%2B%20%2b", NULL, NULL, 0, 3);
     expect_param(r, "mail", "a@b.es", 6);
     expect_param(r, "nombre", "Jos\xc3\xa9 Luis", 10);
     expect_param(r, "x", "+ +", 3);
@@ -278,8 +186,7 @@ static void test_decode_basic(void **state)
     assert_null(http_param(r, "absent", NULL));
 
     /* lower- and upper-case hex; '+' in a name too; '=' inside a value */
-    assert_int_equal(parse(r, "a+b%3d=%c3%A9&c=d=e&%61=1", NULL, NULL, 0, &err), 0);
-    assert_int_equal(r->nparams, 3);
+    expect_accepted(r, "a+b%3d=%c3%A9&c=d=e&%61=1", NULL, NULL, 0, 3);
     expect_param(r, "a b=", "\xc3\xa9", 2);
     expect_param(r, "c", "d=e", 3);
     expect_param(r, "a", "1", 1);
@@ -289,31 +196,24 @@ static void test_decode_basic(void **state)
     expect_param(r, "n", "\xc3\xb1u", 3);
 
     /* no query at all */
-    assert_int_equal(parse(r, NULL, NULL, NULL, 0, &err), 0);
-    assert_int_equal(r->nparams, 0);
+    expect_accepted(r, NULL, NULL, NULL, 0, 0);
     free(r);
 }
 
 static void test_decode_empty_segments(void **state)
 {
     struct http_request *r = req_new();
-    struct http_error err;
 
     (void)state;
-    assert_int_equal(parse(r, "", NULL, NULL, 0, &err), 0);
-    assert_int_equal(r->nparams, 0);
-    assert_int_equal(parse(r, "&", NULL, NULL, 0, &err), 0);
-    assert_int_equal(r->nparams, 0);
-    assert_int_equal(parse(r, "&&&", NULL, NULL, 0, &err), 0);
-    assert_int_equal(r->nparams, 0);
-    assert_int_equal(parse(r, "&&a=1&&b=2&", NULL, NULL, 0, &err), 0);
-    assert_int_equal(r->nparams, 2);
+    expect_accepted(r, "", NULL, NULL, 0, 0);
+    expect_accepted(r, "&", NULL, NULL, 0, 0);
+    expect_accepted(r, "&&&", NULL, NULL, 0, 0);
+    expect_accepted(r, "&&a=1&&b=2&", NULL, NULL, 0, 2);
     expect_param(r, "a", "1", 1);
     expect_param(r, "b", "2", 1);
 
     /* a name without '=' has an empty value, as has "name=" */
-    assert_int_equal(parse(r, "flag&mail=&c", NULL, NULL, 0, &err), 0);
-    assert_int_equal(r->nparams, 3);
+    expect_accepted(r, "flag&mail=&c", NULL, NULL, 0, 3);
     expect_param(r, "flag", "", 0);
     expect_param(r, "mail", "", 0);
     expect_param(r, "c", "", 0);
@@ -477,9 +377,9 @@ static void test_decode_control_name_renders(void **state)
     size_t o = 0;
     struct http_request *r = req_new();
     struct http_error err;
-    struct out out;
+    struct cgi_out out;
     struct http_response res;
-    struct resp rp;
+    struct cgi_resp rp;
     cJSON *j;
 
     (void)state;
@@ -492,23 +392,22 @@ static void test_decode_control_name_renders(void **state)
     }
     assert_int_equal(parse(r, query, NULL, NULL, 0, &err), 400);
     assert_int_equal(strlen(err.mensaje), strlen("Parametro '' repetido") + 64);
-    out_init(&out);
-    http_response_init(&res, out_write, &out, false);
+    cgi_out_init(&out);
+    http_response_init(&res, cgi_out_write, &out, false);
     assert_int_equal(http_send_error(&res, &err), 0);
-    split_response(&out, &rp);
+    cgi_split_response(&out, &rp);
     j = cJSON_ParseWithLength(rp.body, rp.body_len);
     assert_non_null(j);
     assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "mensaje")),
                         err.mensaje);
     cJSON_Delete(j);
-    out_free(&out);
+    cgi_out_free(&out);
     free(r);
 }
 
 static void test_decode_too_many_params(void **state)
 {
     struct http_request *r = req_new();
-    struct http_error err;
     char query[512], body[64];
     size_t o = 0;
 
@@ -516,15 +415,13 @@ static void test_decode_too_many_params(void **state)
     for (int i = 0; i < HTTP_MAX_PARAMS; i++)
         o += (size_t)snprintf(query + o, sizeof(query) - o, "%sp%d=%d", i ? "&" : "", i, i);
     /* exactly HTTP_MAX_PARAMS is fine */
-    assert_int_equal(parse(r, query, NULL, NULL, 0, &err), 0);
-    assert_int_equal(r->nparams, HTTP_MAX_PARAMS);
+    expect_accepted(r, query, NULL, NULL, 0, HTTP_MAX_PARAMS);
     expect_param(r, "p15", "15", 2);
     /* empty segments do not count */
     {
         char q2[600];
         snprintf(q2, sizeof(q2), "&&%s&&&", query);
-        assert_int_equal(parse(r, q2, NULL, NULL, 0, &err), 0);
-        assert_int_equal(r->nparams, HTTP_MAX_PARAMS);
+        expect_accepted(r, q2, NULL, NULL, 0, HTTP_MAX_PARAMS);
     }
     /* one more is refused */
     snprintf(query + o, sizeof(query) - o, "&extra=1");
@@ -576,47 +473,46 @@ static void test_decode_form_body(void **state)
     static const char body[] = "nombre=Ana+Mar%C3%ADa&mail=ana%40x.es&flag";
     /* not NUL-terminated at body_len: the bytes after must not be read */
     static const char longer[] = "a=1&b=2GARBAGE=%";
+    static const char *const form_types[] = {
+        "application/x-www-form-urlencoded",
+        "APPLICATION/X-WWW-FORM-URLENCODED",
+        "application/x-www-form-urlencoded ;charset=UTF-8",
+    };
+    static const struct {
+        const char *query, *ctype, *body;
+        int nparams; /* those of the query only */
+    } not_forms[] = {
+        {"x=1", "application/json", "{\"a\":1}", 1},
+        {NULL, "application/json; charset=utf-8", "a=1&b=2", 0},
+        {NULL, NULL, "a=1", 0},
+        {NULL, "text/plain", "a=1", 0},
+        {NULL, "application/x-www-form-urlencodedX", "a=1", 0},
+        {NULL, "multipart/form-data; boundary=x", "a=1", 0},
+    };
 
     (void)state;
-    assert_int_equal(parse(r, "x=1", "application/x-www-form-urlencoded; charset=utf-8", body,
-                           strlen(body), &err),
-                     0);
-    assert_int_equal(r->nparams, 4);
+    expect_accepted(r, "x=1", "application/x-www-form-urlencoded; charset=utf-8", body,
+                    strlen(body), 4);
     expect_param(r, "x", "1", 1);
     expect_param(r, "nombre", "Ana Mar\xc3\xad" "a", 10);
     expect_param(r, "mail", "ana@x.es", 8);
     expect_param(r, "flag", "", 0);
 
     /* plain, upper-case, and with a space before the parameter */
-    assert_int_equal(parse(r, NULL, "application/x-www-form-urlencoded", "a=1", 3, &err), 0);
-    expect_param(r, "a", "1", 1);
-    assert_int_equal(parse(r, NULL, "APPLICATION/X-WWW-FORM-URLENCODED", "a=1", 3, &err), 0);
-    expect_param(r, "a", "1", 1);
-    assert_int_equal(parse(r, NULL, "application/x-www-form-urlencoded ;charset=UTF-8", "a=1", 3,
-                           &err),
-                     0);
-    expect_param(r, "a", "1", 1);
+    for (size_t i = 0; i < sizeof(form_types) / sizeof(form_types[0]); i++) {
+        assert_int_equal(parse(r, NULL, form_types[i], "a=1", 3, &err), 0);
+        expect_param(r, "a", "1", 1);
+    }
 
-    assert_int_equal(parse(r, NULL, "application/x-www-form-urlencoded", longer, 7, &err), 0);
-    assert_int_equal(r->nparams, 2);
+    expect_accepted(r, NULL, "application/x-www-form-urlencoded", longer, 7, 2);
     expect_param(r, "b", "2", 1);
 
     /* a JSON body (or no / another Content-Type) is not decoded as a form */
-    assert_int_equal(parse(r, "x=1", "application/json", "{\"a\":1}", 7, &err), 0);
-    assert_int_equal(r->nparams, 1);
-    assert_int_equal(parse(r, NULL, "application/json; charset=utf-8", "a=1&b=2", 7, &err), 0);
-    assert_int_equal(r->nparams, 0);
-    assert_int_equal(parse(r, NULL, NULL, "a=1", 3, &err), 0);
-    assert_int_equal(r->nparams, 0);
-    assert_int_equal(parse(r, NULL, "text/plain", "a=1", 3, &err), 0);
-    assert_int_equal(r->nparams, 0);
-    assert_int_equal(parse(r, NULL, "application/x-www-form-urlencodedX", "a=1", 3, &err), 0);
-    assert_int_equal(r->nparams, 0);
-    assert_int_equal(parse(r, NULL, "multipart/form-data; boundary=x", "a=1", 3, &err), 0);
-    assert_int_equal(r->nparams, 0);
+    for (size_t i = 0; i < sizeof(not_forms) / sizeof(not_forms[0]); i++)
+        expect_accepted(r, not_forms[i].query, not_forms[i].ctype, not_forms[i].body,
+                        strlen(not_forms[i].body), not_forms[i].nparams);
     /* an empty form body is nothing */
-    assert_int_equal(parse(r, NULL, "application/x-www-form-urlencoded", "", 0, &err), 0);
-    assert_int_equal(r->nparams, 0);
+    expect_accepted(r, NULL, "application/x-www-form-urlencoded", "", 0, 0);
     free(r);
 }
 
@@ -648,15 +544,13 @@ static void test_decode_form_body_refusals(void **state)
     {
         /* exactly HTTP_BODY_MAX together with a full query still fits */
         struct http_request *r = req_new();
-        struct http_error err;
         char *q = malloc(HTTP_QUERY_MAX + 1);
         assert_non_null(q);
         memset(q, 'y', HTTP_QUERY_MAX);
         q[0] = 'q';
         q[1] = '=';
         q[HTTP_QUERY_MAX] = '\0';
-        assert_int_equal(parse(r, q, form, big, HTTP_BODY_MAX, &err), 0);
-        assert_int_equal(r->nparams, 2);
+        expect_accepted(r, q, form, big, HTTP_BODY_MAX, 2);
         assert_int_equal(r->params[0].value_len, HTTP_QUERY_MAX - 2);
         assert_int_equal(r->params[1].value_len, HTTP_BODY_MAX - 2);
         free(q);
@@ -671,11 +565,9 @@ static void test_parse_params_resets(void **state)
     struct http_error err;
 
     (void)state;
-    assert_int_equal(parse(r, "a=1&b=2", NULL, NULL, 0, &err), 0);
-    assert_int_equal(r->nparams, 2);
+    expect_accepted(r, "a=1&b=2", NULL, NULL, 0, 2);
     /* a second request on the same struct (the worker reuses it) */
-    assert_int_equal(parse(r, "a=3", NULL, NULL, 0, &err), 0);
-    assert_int_equal(r->nparams, 1);
+    expect_accepted(r, "a=3", NULL, NULL, 0, 1);
     expect_param(r, "a", "3", 1);
     assert_null(http_param(r, "b", NULL));
 
@@ -694,7 +586,7 @@ static void test_parse_params_resets(void **state)
 
 static void test_send_json_bytes(void **state)
 {
-    struct out o;
+    struct cgi_out o;
     struct http_response res;
     static const char want[] = "Status: 200 OK\r\n"
                                "Content-Type: application/json; charset=utf-8\r\n"
@@ -703,8 +595,8 @@ static void test_send_json_bytes(void **state)
                                "{\"status\":42}";
 
     (void)state;
-    out_init(&o);
-    http_response_init(&res, out_write, &o, false);
+    cgi_out_init(&o);
+    http_response_init(&res, cgi_out_write, &o, false);
     assert_int_equal(http_send_json(&res, 200, NULL, "{\"status\":42}", 13), 0);
     assert_int_equal(o.len, sizeof(want) - 1);
     assert_memory_equal(o.data, want, sizeof(want) - 1);
@@ -715,104 +607,104 @@ static void test_send_json_bytes(void **state)
     assert_int_equal(http_begin(&res, 404, NULL, 0), -1);
     assert_int_equal(o.len, sizeof(want) - 1);
     assert_int_equal(res.status, 200);
-    out_free(&o);
+    cgi_out_free(&o);
 }
 
 static void test_head_only_and_streamed(void **state)
 {
-    struct out o;
+    struct cgi_out o;
     struct http_response res;
-    struct resp r;
+    struct cgi_resp r;
     char v[64];
 
     (void)state;
     /* HEAD: same headers (Content-Length of the body it would send), no body */
-    out_init(&o);
-    http_response_init(&res, out_write, &o, true);
+    cgi_out_init(&o);
+    http_response_init(&res, cgi_out_write, &o, true);
     assert_int_equal(http_send_json(&res, 200, NULL, "{\"a\":\"b\"}", 9), 0);
-    split_response(&o, &r);
+    cgi_split_response(&o, &r);
     assert_string_equal(r.status_line, "Status: 200 OK");
-    assert_string_equal(header(&r, "Content-Length", v, sizeof(v)), "9");
+    assert_string_equal(cgi_header(&r, "Content-Length", v, sizeof(v)), "9");
     assert_int_equal(r.body_len, 0);
     assert_int_equal(http_write(&res, "more", 4), 0);
     assert_int_equal(o.len, (size_t)(r.body - o.data));
-    out_free(&o);
+    cgi_out_free(&o);
 
     /* streamed: no Content-Length, extra header lines kept, body appended */
-    out_init(&o);
-    http_response_init(&res, out_write, &o, false);
+    cgi_out_init(&o);
+    http_response_init(&res, cgi_out_write, &o, false);
     assert_int_equal(http_begin(&res, 200, "X-One: 1\r\nX-Two: 2\r\n", -1), 0);
     assert_int_equal(http_write(&res, "{", 1), 0);
     assert_int_equal(http_write(&res, "}", 1), 0);
     assert_int_equal(http_write(&res, "", 0), 0);
-    split_response(&o, &r);
-    assert_null(header(&r, "Content-Length", v, sizeof(v)));
-    assert_string_equal(header(&r, "Content-Type", v, sizeof(v)),
+    cgi_split_response(&o, &r);
+    assert_null(cgi_header(&r, "Content-Length", v, sizeof(v)));
+    assert_string_equal(cgi_header(&r, "Content-Type", v, sizeof(v)),
                         "application/json; charset=utf-8");
-    assert_string_equal(header(&r, "X-One", v, sizeof(v)), "1");
-    assert_string_equal(header(&r, "X-Two", v, sizeof(v)), "2");
+    assert_string_equal(cgi_header(&r, "X-One", v, sizeof(v)), "1");
+    assert_string_equal(cgi_header(&r, "X-Two", v, sizeof(v)), "2");
     assert_int_equal(r.body_len, 2);
     assert_memory_equal(r.body, "{}", 2);
-    out_free(&o);
+    cgi_out_free(&o);
 }
 
 static void test_write_failure_stops(void **state)
 {
-    struct out o;
+    struct cgi_out o;
     struct http_response res;
 
     (void)state;
     /* the peer is gone from the first write */
-    out_init(&o);
+    cgi_out_init(&o);
     o.fail_from = 0;
-    http_response_init(&res, out_write, &o, false);
+    http_response_init(&res, cgi_out_write, &o, false);
     assert_int_equal(http_send_json(&res, 200, NULL, "{}", 2), -1);
     assert_true(res.failed);
     assert_int_equal(o.calls, 1); /* the body was not even tried */
     assert_int_equal(http_write(&res, "x", 1), -1);
     assert_int_equal(o.calls, 1);
-    out_free(&o);
+    cgi_out_free(&o);
 
     /* gone after the headers */
-    out_init(&o);
+    cgi_out_init(&o);
     o.fail_from = 1;
-    http_response_init(&res, out_write, &o, false);
+    http_response_init(&res, cgi_out_write, &o, false);
     assert_int_equal(http_begin(&res, 200, NULL, -1), 0);
     assert_int_equal(http_write(&res, "{", 1), -1);
     assert_true(res.failed);
     assert_int_equal(http_write(&res, "}", 1), -1);
     assert_int_equal(o.calls, 2);
-    out_free(&o);
+    cgi_out_free(&o);
 
     /* HEAD reports the failure too, without writing */
-    out_init(&o);
+    cgi_out_init(&o);
     o.fail_from = 0;
-    http_response_init(&res, out_write, &o, true);
+    http_response_init(&res, cgi_out_write, &o, true);
     assert_int_equal(http_begin(&res, 200, NULL, 2), -1);
     assert_int_equal(http_write(&res, "{}", 2), -1);
     assert_int_equal(o.calls, 1);
-    out_free(&o);
+    cgi_out_free(&o);
 }
 
 /* Sends err and checks the response has the one error shape. */
 static void check_error(const struct http_error *err, bool head_only, const char *want_body,
                         const char *allow, const char *retry)
 {
-    struct out o;
+    struct cgi_out o;
     struct http_response res;
-    struct resp r;
+    struct cgi_resp r;
     char v[128], line[128];
 
-    out_init(&o);
-    http_response_init(&res, out_write, &o, head_only);
+    cgi_out_init(&o);
+    http_response_init(&res, cgi_out_write, &o, head_only);
     assert_int_equal(http_send_error(&res, err), 0);
     assert_int_equal(res.status, err->status);
-    split_response(&o, &r);
+    cgi_split_response(&o, &r);
     snprintf(line, sizeof(line), "Status: %d %s", err->status, http_reason(err->status));
     assert_string_equal(r.status_line, line);
-    assert_string_equal(header(&r, "Content-Type", v, sizeof(v)),
+    assert_string_equal(cgi_header(&r, "Content-Type", v, sizeof(v)),
                         "application/json; charset=utf-8");
-    assert_non_null(header(&r, "Content-Length", v, sizeof(v)));
+    assert_non_null(cgi_header(&r, "Content-Length", v, sizeof(v)));
     assert_int_equal(strtoul(v, NULL, 10), strlen(want_body));
     if (head_only) {
         assert_int_equal(r.body_len, 0);
@@ -821,14 +713,14 @@ static void check_error(const struct http_error *err, bool head_only, const char
         assert_memory_equal(r.body, want_body, r.body_len);
     }
     if (allow)
-        assert_string_equal(header(&r, "Allow", v, sizeof(v)), allow);
+        assert_string_equal(cgi_header(&r, "Allow", v, sizeof(v)), allow);
     else
-        assert_null(header(&r, "Allow", v, sizeof(v)));
+        assert_null(cgi_header(&r, "Allow", v, sizeof(v)));
     if (retry)
-        assert_string_equal(header(&r, "Retry-After", v, sizeof(v)), retry);
+        assert_string_equal(cgi_header(&r, "Retry-After", v, sizeof(v)), retry);
     else
-        assert_null(header(&r, "Retry-After", v, sizeof(v)));
-    out_free(&o);
+        assert_null(cgi_header(&r, "Retry-After", v, sizeof(v)));
+    cgi_out_free(&o);
 }
 
 static void test_send_error_shapes(void **state)
@@ -876,9 +768,9 @@ static void test_send_error_longest_message(void **state)
 {
     struct http_error err;
     char msg[HTTP_MESSAGE_MAX * 2];
-    struct out o;
+    struct cgi_out o;
     struct http_response res;
-    struct resp r;
+    struct cgi_resp r;
     cJSON *j;
 
     (void)state;
@@ -887,10 +779,10 @@ static void test_send_error_longest_message(void **state)
     msg[sizeof(msg) - 1] = '\0';
     http_fail(&err, 400, "%s", msg);
     assert_int_equal(strlen(err.mensaje), HTTP_MESSAGE_MAX - 1);
-    out_init(&o);
-    http_response_init(&res, out_write, &o, false);
+    cgi_out_init(&o);
+    http_response_init(&res, cgi_out_write, &o, false);
     assert_int_equal(http_send_error(&res, &err), 0);
-    split_response(&o, &r);
+    cgi_split_response(&o, &r);
     j = cJSON_ParseWithLength(r.body, r.body_len);
     assert_non_null(j);
     assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "mensaje")),
@@ -898,19 +790,19 @@ static void test_send_error_longest_message(void **state)
     assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "status")),
                         "400");
     cJSON_Delete(j);
-    out_free(&o);
+    cgi_out_free(&o);
 }
 
 static void test_send_error_after_start(void **state)
 {
-    struct out o;
+    struct cgi_out o;
     struct http_response res;
     struct http_error err;
     size_t len;
 
     (void)state;
-    out_init(&o);
-    http_response_init(&res, out_write, &o, false);
+    cgi_out_init(&o);
+    http_response_init(&res, cgi_out_write, &o, false);
     assert_int_equal(http_begin(&res, 200, NULL, -1), 0);
     assert_int_equal(http_write(&res, "{", 1), 0);
     len = o.len;
@@ -918,7 +810,7 @@ static void test_send_error_after_start(void **state)
     assert_int_equal(http_send_error(&res, &err), -1);
     assert_int_equal(o.len, len);
     assert_int_equal(res.status, 200);
-    out_free(&o);
+    cgi_out_free(&o);
 }
 
 static void test_fail_and_reason(void **state)

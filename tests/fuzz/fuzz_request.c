@@ -20,9 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
+#include "cgi_capture.h"
 #include "client.h"
 #include "fuzz.h"
 #include "http.h"
@@ -52,38 +52,8 @@ static char dir[512];
 static char db_path[2][600];
 static struct fstore stores[2];
 
-/* The response, captured. */
-struct out {
-    char *data;
-    size_t len, cap;
-    int writes, fail_after; /* fail_after < 0: never fail */
-    int failed;             /* a write was refused */
-};
-
 static struct http_request req, pre; /* ~33 KB each: static, reset per run */
 static int trace; /* FUZZ_TRACE=1: one line per request on stderr */
-
-static int out_write(void *ctx, const char *buf, size_t len)
-{
-    struct out *o = ctx;
-
-    if (o->fail_after >= 0 && o->writes++ >= o->fail_after) {
-        o->failed = 1;
-        return -1;
-    }
-    if (o->len + len + 1 > o->cap) {
-        size_t cap = (o->len + len + 1) * 2;
-        char *p = realloc(o->data, cap);
-        if (!p)
-            abort();
-        o->data = p;
-        o->cap = cap;
-    }
-    memcpy(o->data + o->len, buf, len);
-    o->len += len;
-    o->data[o->len] = '\0';
-    return 0;
-}
 
 /* ------------------------------------------------------------ the store */
 
@@ -196,27 +166,18 @@ static void fill(struct http_request *r, const char *method, char *const fields[
 
 /* ------------------------------------------------------------- the checks */
 
-/* The value of header `name` (case-insensitive) in head[0..hlen) into val;
- * returns how many times it occurs. */
+/* The value of header `name` (case-insensitive) in head[0..hlen) into val
+ * (when it fits cap); returns how many times it occurs. */
 static int header(const char *head, size_t hlen, const char *name, char *val, size_t cap)
 {
-    size_t n = strlen(name);
-    int found = 0;
+    const char *v = NULL;
+    size_t vlen = 0;
+    int found = cgi_find_header(head, hlen, name, &v, &vlen);
 
-    for (const char *line = head, *end = head + hlen; line < end;) {
-        const char *eol = memchr(line, '\r', (size_t)(end - line));
-        FUZZ_CHECK(eol && eol + 1 < end && eol[1] == '\n', "header line without CRLF");
-        if ((size_t)(eol - line) > n && strncasecmp(line, name, n) == 0 && line[n] == ':') {
-            const char *v = line + n + 1;
-            while (*v == ' ')
-                v++;
-            if (val && (size_t)(eol - v) < cap) {
-                memcpy(val, v, (size_t)(eol - v));
-                val[eol - v] = '\0';
-            }
-            found++;
-        }
-        line = eol + 2;
+    FUZZ_CHECK(found >= 0, "header line without CRLF");
+    if (found && val && vlen < cap) {
+        memcpy(val, v, vlen);
+        val[vlen] = '\0';
     }
     return found;
 }
@@ -284,7 +245,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fstore *fs;
     struct http_response res;
     struct http_error perr;
-    struct out o = {NULL, 0, 0, 0, -1, 0};
+    struct cgi_out o;
     struct client before, after, now[MAX_SNAPSHOT];
     enum cl_err found;
     size_t body_len = 0, hlen = 0, blen = 0;
@@ -296,8 +257,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     method = methods[data[0] & 7];
     fs = &stores[(data[0] >> 3) & 1];
+    cgi_out_init(&o);
     if (data[0] & 0x30)
-        o.fail_after = (data[0] >> 4) & 3;
+        o.fail_from = (data[0] >> 4) & 3;
     p = (const char *)data + 1;
     end = (const char *)data + size;
     for (int i = 0; i < 4 && p; i++) { /* p == NULL: no more fields */
@@ -329,7 +291,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The request itself. */
     fill(&req, method, fields, body, body_len);
     head = req.method == HTTP_HEAD;
-    http_response_init(&res, out_write, &o, head);
+    http_response_init(&res, cgi_out_write, &o, head);
     st = route_dispatch(fs->s, &req, &res);
 
     if (trace)
@@ -375,8 +337,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(blen == 0, "%zu body bytes after HEAD", blen);
     } else if (o.failed) {
         /* the peer is gone: only that nothing was written after the refusal */
-        FUZZ_CHECK(o.writes == o.fail_after + 1, "%d writes after the peer went away",
-                   o.writes - o.fail_after - 1);
+        FUZZ_CHECK(o.calls == o.fail_from + 1, "%d writes after the peer went away",
+                   o.calls - o.fail_from - 1);
     } else {
         const char *jend = NULL;
         cJSON *j = cJSON_ParseWithLengthOpts(rbody, blen, &jend, 0);
@@ -468,7 +430,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(same_client(&now[i], &fs->snap[i]), "client %d changed (%s)", i,
                    now[i].mail);
 
-    free(o.data);
+    cgi_out_free(&o);
     free(body);
     for (int i = 0; i < 4; i++)
         free(fields[i]);

@@ -110,6 +110,37 @@ static size_t repeat(char *out, size_t cap, const char *piece, size_t n)
     return len;
 }
 
+/* Writes a mail into out (NUL-terminated): `local` nlocal times, '@',
+ * `domain` ndomain times, then `tail`; returns the byte length. */
+static size_t mail_of(char *out, size_t cap, const char *local, size_t nlocal, const char *domain,
+                      size_t ndomain, const char *tail)
+{
+    size_t n = repeat(out, cap, local, nlocal);
+
+    if (n + 2 > cap)
+        fail_msg("mail_of: buffer too small");
+    out[n++] = '@';
+    n += repeat(out + n, cap - n, domain, ndomain);
+    if (n + strlen(tail) + 1 > cap)
+        fail_msg("mail_of: buffer too small");
+    memcpy(out + n, tail, strlen(tail) + 1);
+    return n + strlen(tail);
+}
+
+/* `piece` max times is valid in field f, once more is "demasiado largo". */
+static void expect_limit(enum client_field f, const char *piece, size_t max, const char *file,
+                         int line)
+{
+    char buf[1024];
+    size_t n = repeat(buf, sizeof(buf), piece, max);
+
+    expect_valid(f, buf, n, TODAY, file, line);
+    n = repeat(buf, sizeof(buf), piece, max + 1);
+    expect_invalid(f, buf, n, TODAY, "demasiado largo", file, line);
+}
+
+#define LIMIT(f, piece, max) expect_limit((f), (piece), (max), __FILE__, __LINE__)
+
 static const enum client_field text_fields[] = {CLIENT_NOMBRE, CLIENT_APELLIDOS,
                                                 CLIENT_DIRECCION};
 
@@ -287,28 +318,13 @@ static void test_text_lengths(void **state)
     /* nombre and apellidos: 100 code points, whatever their byte length */
     for (int i = 0; i < 2; i++) {
         enum client_field f = i ? CLIENT_APELLIDOS : CLIENT_NOMBRE;
-        n = repeat(buf, sizeof(buf), "\xc3\xb1", 100); /* 100 x ñ = 200 bytes */
-        OKN(f, buf, n);
-        n = repeat(buf, sizeof(buf), "\xc3\xb1", 101);
-        BADN(f, buf, n, "demasiado largo");
-        n = repeat(buf, sizeof(buf), "a", 100);
-        OKN(f, buf, n);
-        n = repeat(buf, sizeof(buf), "a", 101);
-        BADN(f, buf, n, "demasiado largo");
-        n = repeat(buf, sizeof(buf), "\xf0\x9f\x98\x80", 100); /* 400 bytes */
-        OKN(f, buf, n);
-        n = repeat(buf, sizeof(buf), "\xf0\x9f\x98\x80", 101);
-        BADN(f, buf, n, "demasiado largo");
+        LIMIT(f, "\xc3\xb1", 100);         /* 100 x ñ = 200 bytes */
+        LIMIT(f, "a", 100);
+        LIMIT(f, "\xf0\x9f\x98\x80", 100); /* 400 bytes */
     }
     /* direccion: 200 */
-    n = repeat(buf, sizeof(buf), "\xc3\xb1", 200);
-    OKN(CLIENT_DIRECCION, buf, n);
-    n = repeat(buf, sizeof(buf), "\xc3\xb1", 201);
-    BADN(CLIENT_DIRECCION, buf, n, "demasiado largo");
-    n = repeat(buf, sizeof(buf), "x", 200);
-    OKN(CLIENT_DIRECCION, buf, n);
-    n = repeat(buf, sizeof(buf), "x", 201);
-    BADN(CLIENT_DIRECCION, buf, n, "demasiado largo");
+    LIMIT(CLIENT_DIRECCION, "\xc3\xb1", 200);
+    LIMIT(CLIENT_DIRECCION, "x", 200);
     /* a bad byte after the limit is still refused, for one reason or the other */
     n = repeat(buf, sizeof(buf), "a", 150);
     buf[n - 1] = '\n';
@@ -366,38 +382,24 @@ static void test_mail_lengths(void **state)
     (void)state;
 
     /* 64-byte local part is fine, 65 is not */
-    n = repeat(buf, sizeof(buf), "l", 64);
-    n += (size_t)snprintf(buf + n, sizeof(buf) - n, "@b.es");
+    n = mail_of(buf, sizeof(buf), "l", 64, "b.es", 1, "");
     OKN(CLIENT_MAIL, buf, n);
-    n = repeat(buf, sizeof(buf), "l", 65);
-    n += (size_t)snprintf(buf + n, sizeof(buf) - n, "@b.es");
+    n = mail_of(buf, sizeof(buf), "l", 65, "b.es", 1, "");
     BADN(CLIENT_MAIL, buf, n, "parte local demasiado larga");
 
     /* 254 bytes in all is fine, 255 is not: 64 + '@' + 185 + ".com" */
-    n = repeat(buf, sizeof(buf), "l", 64);
-    buf[n++] = '@';
-    n += repeat(buf + n, sizeof(buf) - n, "d", 185);
-    n += (size_t)snprintf(buf + n, sizeof(buf) - n, ".com");
+    n = mail_of(buf, sizeof(buf), "l", 64, "d", 185, ".com");
     assert_int_equal(n, 254);
     OKN(CLIENT_MAIL, buf, n);
     /* the same with a short local part and long domain labels */
-    n = repeat(buf, sizeof(buf), "l", 1);
-    buf[n++] = '@';
-    n += repeat(buf + n, sizeof(buf) - n, "dddddddd.", 27);
-    n += repeat(buf + n, sizeof(buf) - n, "e", 9);
+    n = mail_of(buf, sizeof(buf), "l", 1, "dddddddd.", 27, "eeeeeeeee");
     assert_int_equal(n, 254);
     OKN(CLIENT_MAIL, buf, n);
 
-    n = repeat(buf, sizeof(buf), "l", 64);
-    buf[n++] = '@';
-    n += repeat(buf + n, sizeof(buf) - n, "d", 186);
-    n += (size_t)snprintf(buf + n, sizeof(buf) - n, ".com");
+    n = mail_of(buf, sizeof(buf), "l", 64, "d", 186, ".com");
     assert_int_equal(n, 255);
     BADN(CLIENT_MAIL, buf, n, "demasiado largo");
-    n = repeat(buf, sizeof(buf), "l", 1);
-    buf[n++] = '@';
-    n += repeat(buf + n, sizeof(buf) - n, "d", 250);
-    n += (size_t)snprintf(buf + n, sizeof(buf) - n, ".es");
+    n = mail_of(buf, sizeof(buf), "l", 1, "d", 250, ".es");
     assert_int_equal(n, 255);
     BADN(CLIENT_MAIL, buf, n, "demasiado largo");
 }
@@ -613,11 +615,7 @@ static void test_client_set_get(void **state)
     n = repeat(buf, sizeof(buf), "\xf0\x9f\x98\x80", 200);
     assert_int_equal(client_set(&c, CLIENT_DIRECCION, buf, n, NULL), CL_OK);
     assert_string_equal(c.direccion, buf);
-    n = repeat(buf, sizeof(buf), "m", 64);
-    buf[n++] = '@';
-    n += repeat(buf + n, sizeof(buf) - n, "d", 185);
-    memcpy(buf + n, ".com", 5);
-    n += 4;
+    n = mail_of(buf, sizeof(buf), "m", 64, "d", 185, ".com");
     assert_int_equal(client_set(&c, CLIENT_MAIL, buf, n, NULL), CL_OK);
     assert_string_equal(c.mail, buf);
     assert_int_equal(client_set(&c, CLIENT_FECHA_NACIMIENTO, "2000-02-29", 10, NULL), CL_OK);

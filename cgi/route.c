@@ -90,6 +90,8 @@ static int send_result(struct route_ctx *c, const char *text)
  * Returns the length, or -1 when out of memory. */
 static long render_record(struct route_ctx *c, const struct client *cl, int legacy)
 {
+    /* Keys are static and the values outlive the tree: reference both rather
+     * than copy them, one allocation per node. */
     cJSON *outer = cJSON_CreateObject(), *inner = cJSON_CreateObject();
     long n = -1;
 
@@ -100,9 +102,11 @@ static long render_record(struct route_ctx *c, const struct client *cl, int lega
     }
     for (int f = 0; f < CLIENT_NFIELDS; f++) {
         const struct client_field_desc *d = &client_fields[f];
-        if (!cJSON_AddStringToObject(inner, legacy ? d->legacy_name : d->name,
-                                     client_get(cl, d->field)))
+        cJSON *v = cJSON_CreateStringReference(client_get(cl, d->field));
+        if (!v || !cJSON_AddItemToObjectCS(inner, legacy ? d->legacy_name : d->name, v)) {
+            cJSON_Delete(v);
             goto out;
+        }
     }
     if (cJSON_PrintPreallocated(outer, c->buf, (int)sizeof(c->buf), 0))
         n = (long)strlen(c->buf);

@@ -110,7 +110,8 @@ static void *worker_main(void *arg)
          * skip that wait. */
         while (FCGX_GetStr(w->body, (int)sizeof(w->body), fr.in) > 0)
             ;
-        FCGX_Detach(&fr);
+        if (!fr.keepConnection)
+            FCGX_Detach(&fr);
         FCGX_Finish_r(&fr);
     }
     FCGX_Free(&fr, 1);

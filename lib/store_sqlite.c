@@ -117,7 +117,9 @@ static int run(struct sqlite_store *s, sqlite3_stmt *st)
 
 static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t cap)
 {
-    const unsigned char *v = sqlite3_column_text(st, col);
+    /* _blob, not _text: the bytes as stored, without SQLite first copying
+     * each value to add a NUL (a malloc per column); we add our own. */
+    const void *v = sqlite3_column_blob(st, col);
     size_t n = (size_t)sqlite3_column_bytes(st, col);
 
     if (!v)

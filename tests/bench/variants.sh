@@ -3,16 +3,18 @@
 # the same read load (GET /cliente on random clients of 10 000) against the
 # stack under different concurrency models, each next to the reference nginx
 # measured in the same run.  Run after bin/bench has built build/release:
-#   tests/bench/variants.sh [seconds]
+#   tests/bench/variants.sh [seconds] [rounds]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 secs="${1:-5}"
+rounds="${2:-3}"
 export BENCH_LUA_DIR="$root/tests/bench" BENCH_N=10000
 worker="$root/build/release/cgi/clientes-worker"
 [ -x "$worker" ] || { echo "build/release missing: run bin/bench first" >&2; exit 1; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 load() { # load PORT CONNS SCRIPT -> "rps p50 p99 errors"
   wrk -t1 -c"$2" -d"${secs}s" --timeout 5s -s "tests/bench/$3" "http://127.0.0.1:$1/" |
     sed -nE 's/^RESULT rps=([0-9.]+) p50_ms=([0-9.]+) p99_ms=([0-9.]+) errors=([0-9]+).*/\1 \2 \3 \4/p'
@@ -58,10 +60,17 @@ variant() {
     INSERT INTO clients(mail, nombre, apellidos, fecha_nacimiento, direccion)
     SELECT 'c' || i || '@bench.es', 'Nombre' || i, 'Apellido', '1/1/1990', 'Calle ' || i FROM n;" >/dev/null
   for c in 16 256; do
-    read -r ref_rps _ _ _ < <(load "$ref_port" "$c" ref.lua)
-    read -r rps p50 p99 err < <(load "$port" "$c" read.lua)
-    printf '%-34s c%-4s %8.0f %7.3f %8.3f %5s %6.3f\n' "$name" "$c" "$rps" "$p50" "$p99" "$err" \
-      "$(awk -v a="$rps" -v b="$ref_rps" 'BEGIN {print a / b}')"
+    # rounds next to the reference; the medians are printed, errors summed
+    local r rs=() p50s=() p99s=() ratios=() errs=0 ref_rps rps p50 p99 err
+    for (( r = 0; r < rounds; r++ )); do
+      read -r ref_rps _ _ _ < <(load "$ref_port" "$c" ref.lua)
+      read -r rps p50 p99 err < <(load "$port" "$c" read.lua)
+      rs+=("$rps") p50s+=("$p50") p99s+=("$p99") errs=$(( errs + err ))
+      ratios+=("$(awk -v a="$rps" -v b="$ref_rps" 'BEGIN {print a / b}')")
+    done
+    printf '%-34s c%-4s %8.0f %7.3f %8.3f %5s %6.3f\n' "$name" "$c" \
+      "$(median "${rs[@]}")" "$(median "${p50s[@]}")" "$(median "${p99s[@]}")" "$errs" \
+      "$(median "${ratios[@]}")"
   done
   kill -TERM "$pid"; wait "$pid" || true
   rm -rf "$d"

@@ -1,6 +1,14 @@
 -- Shared by the bin/bench scenarios: one machine-readable result line.
 local M = {}
 
+local n = tonumber(os.getenv("BENCH_N") or "10000")
+math.randomseed(os.time())
+
+-- The percent-encoded mail of a random seeded client (c1..cN@bench.es).
+function M.random_mail()
+  return "c" .. math.random(1, n) .. "%40bench.es"
+end
+
 function M.done(summary, latency, requests)
   local s = summary
   local errors = s.errors.connect + s.errors.read + s.errors.write + s.errors.status + s.errors.timeout

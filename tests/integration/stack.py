@@ -424,8 +424,8 @@ class Stack:
         return [pid for pid, (_, exe) in self.descendants().items()
                 if exe.replace(" (deleted)", "") == want]
 
-    def worker_socket_path(self):
-        """The unix socket the worker listens on (from /proc), or None."""
+    def worker_socket_inodes(self):
+        """Inodes (as strings) of every socket the worker's processes hold."""
         inodes = set()
         for pid in self.worker_pids():
             try:
@@ -438,6 +438,20 @@ class Stack:
                         inodes.add(link[8:-1])
             except OSError:
                 pass
+        return inodes
+
+    def assert_nothing_left(self, what, seconds):
+        """Fails unless every child of this run is gone within `seconds`."""
+        deadline = time.monotonic() + seconds
+        while self.survivors() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = self.survivors()
+        if left:
+            self.fail("left running %s: %r" % (what, {p: self.children[p] for p in left}))
+
+    def worker_socket_path(self):
+        """The unix socket the worker listens on (from /proc), or None."""
+        inodes = self.worker_socket_inodes()
         try:
             with open("/proc/net/unix") as f:
                 next(f)

@@ -39,12 +39,7 @@ class PerTestStack(StackTestCase):
         if rc is None:
             st.fail("bin/start-web still running %.0f s after a child died" % timeout)
         self.assertNotEqual(rc, 0, "bin/start-web exited 0 after a child died")
-        deadline = time.monotonic() + 3
-        while st.survivors() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        left = st.survivors()
-        if left:
-            st.fail("left running after bin/start-web exited: %r" % {p: st.children[p] for p in left})
+        st.assert_nothing_left("after bin/start-web exited", 3)
         with self.assertRaises(OSError, msg="the port still answers after bin/start-web exited"):
             st.request("GET", "/", timeout=2, fresh=True)
         st.kill_group()

@@ -406,12 +406,7 @@ class Sigterm(PerTestStack):
         took = time.monotonic() - t_sig
         self.assertEqual(rc, 0, "bin/start-web exited %s after SIGTERM" % rc)
         self.assertLess(took, 10.0)
-        deadline = time.monotonic() + 2
-        while st.survivors() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        left = st.survivors()
-        if left:
-            st.fail("left running after SIGTERM: %r" % {p: st.children[p] for p in left})
+        st.assert_nothing_left("after SIGTERM", 2)
         self.assertTrue(stack.port_refuses(st.port))
         st.kill_group()
         st.proc = None
@@ -565,15 +560,7 @@ class ProxyConfig(PerTestStack):
         st = self.new_stack(env={"FCGI_LISTEN": "127.0.0.1:%d" % fport}).start()
         self.assertIsNone(st.worker_socket_path(), "the worker still listens on a unix socket")
         # the worker holds a TCP listener on that port
-        inodes = set()
-        for pid in st.worker_pids():
-            for fd in os.listdir("/proc/%d/fd" % pid):
-                try:
-                    link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-                except OSError:
-                    continue
-                if link.startswith("socket:["):
-                    inodes.add(link[8:-1])
+        inodes = st.worker_socket_inodes()
         with open("/proc/net/tcp") as f:
             listening = [ln.split() for ln in f.readlines()[1:]]
         mine = [p for p in listening if p[3] == "0A" and p[1].endswith(":%04X" % fport)

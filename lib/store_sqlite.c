@@ -23,6 +23,19 @@ static const char *const migrations[] = {
     "INSERT INTO clients(mail, nombre, apellidos, fecha_nacimiento, direccion) VALUES"
     "  ('ejemplo@gmail.com', 'Jesus', 'Mesa Gonzalez', '29/06/1996',"
     "   'Calle Paseo Moreras 39');",
+    /* 1 -> 2: the table keyed on the case-folded mail itself (WITHOUT
+     * ROWID): a lookup is one b-tree search instead of index + table, and
+     * the primary key is the database's own uniqueness check. */
+    "CREATE TABLE clients_v2 ("
+    "  mail TEXT NOT NULL PRIMARY KEY COLLATE NOCASE,"
+    "  nombre TEXT NOT NULL,"
+    "  apellidos TEXT NOT NULL,"
+    "  fecha_nacimiento TEXT NOT NULL,"
+    "  direccion TEXT NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO clients_v2(mail, nombre, apellidos, fecha_nacimiento, direccion)"
+    "  SELECT mail, nombre, apellidos, fecha_nacimiento, direccion FROM clients;"
+    "DROP TABLE clients;"
+    "ALTER TABLE clients_v2 RENAME TO clients;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

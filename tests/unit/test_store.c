@@ -1067,6 +1067,43 @@ static void test_newer_schema_refused(void **state)
     assert_stored(fx->s, &a);
 }
 
+/* A file written by the first schema (rowid table + unique NOCASE index,
+ * user_version 1) is upgraded in place on open: same clients, no example
+ * brought back, uniqueness still case-insensitive, at the current version. */
+static void test_migrates_version_1_file(void **state)
+{
+    struct fx *fx = *state;
+    struct client a, b, dup;
+    char err[512] = "";
+
+    sql_exec(fx->path,
+             "CREATE TABLE clients (id INTEGER PRIMARY KEY, mail TEXT NOT NULL,"
+             " nombre TEXT NOT NULL, apellidos TEXT NOT NULL,"
+             " fecha_nacimiento TEXT NOT NULL, direccion TEXT NOT NULL);"
+             "CREATE UNIQUE INDEX clients_mail_nocase ON clients(mail COLLATE NOCASE);"
+             "INSERT INTO clients(mail, nombre, apellidos, fecha_nacimiento, direccion) VALUES"
+             " ('Zoe@Example.com', 'Zoe', 'Ruiz', '2000-02-29', 'Calle Dos 2'),"
+             " ('ana@example.com', 'Ana', 'Lopez', '1/2/1980', 'Calle Uno 1');"
+             "PRAGMA user_version = 1;");
+    assert_int_equal(store_open(fx->path, &fx->s, err, sizeof(err)), CL_OK);
+    assert_true(sql_int(fx->path, "PRAGMA user_version") > 1);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM sqlite_schema WHERE name = 'clients_v2'"), 0);
+
+    make(&a, "Ana", "Lopez", "ana@example.com", "1/2/1980", "Calle Uno 1");
+    make(&b, "Zoe", "Ruiz", "Zoe@Example.com", "2000-02-29", "Calle Dos 2");
+    assert_int_equal(count(fx->s), 2); /* the example is not seeded into an old file */
+    assert_stored(fx->s, &a);
+    assert_stored(fx->s, &b);
+    assert_absent(fx->s, "ejemplo@gmail.com");
+    make(&dup, "Otra", "Zoe", "ZOE@example.COM", "1/1/1990", "Calle Tres 3");
+    assert_int_equal(manager_add(fx->s, &dup, NULL), CL_EXISTS);
+    assert_stored(fx->s, &b);
+
+    /* and it stays migrated: reopening changes nothing */
+    fx_reopen(fx);
+    assert_int_equal(count(fx->s), 2);
+}
+
 /* ---- memory ----------------------------------------------------------------- */
 
 #define BULK 100000
@@ -1160,6 +1197,7 @@ int main(void)
         T(test_garbage_file, setup_dir),
         T(test_foreign_sqlite_file, setup_dir),
         T(test_newer_schema_refused, setup_store),
+        T(test_migrates_version_1_file, setup_dir),
         T(test_walk_100k, setup_store),
     };
 #undef T

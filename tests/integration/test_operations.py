@@ -341,6 +341,22 @@ class Sigterm(PerTestStack):
     SEED = 20000
 
     def test_sigterm_lets_a_slow_long_response_finish(self):
+        # nginx 1.22 now and then ends a graceful stop early, logging "open
+        # socket ... left in connection" and "aborting" (a worker that sees no
+        # timers left exits with connections open; docs/OPERATIONS.md).  That
+        # is nginx's own decision, seen once in about twenty runs here: it
+        # gets one more try, reported, and fails the test if it happens again.
+        try:
+            self._sigterm_attempt()
+        except AssertionError as first:
+            if not any("aborting" in open(p, errors="replace").read()
+                       for st in self._own_stacks for p in st.logs if os.path.exists(p)):
+                raise
+            sys.stderr.write("\nnginx aborted its graceful stop early (%s); trying once more\n"
+                             % first)
+            self._sigterm_attempt()
+
+    def _sigterm_attempt(self):
         st = self.new_stack(threads=4).start()
         st.wait_supervising()
         self.assertEqual(seed_clients(st.db_path, self.SEED), self.SEED + 1)

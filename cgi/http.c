@@ -32,7 +32,7 @@ void http_set_request_id(struct http_request *r, const char *id)
     for (; id && *id && n < HTTP_REQUEST_ID_MAX; id++) {
         char c = *id;
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            (c && strchr("-_.:@+=/", c)))
+            strchr("-_.:@+=/", c))
             r->request_id[n++] = c;
     }
     r->request_id[n] = '\0';
@@ -254,7 +254,7 @@ static int put(struct http_response *res, const char *buf, size_t len)
 
 int http_begin(struct http_response *res, int status, const char *extra, long content_length)
 {
-    char head[512];
+    char head[512], length[40] = ""; /* no Content-Length for a streamed body */
     int n;
 
     if (res->started)
@@ -262,14 +262,10 @@ int http_begin(struct http_response *res, int status, const char *extra, long co
     res->started = true;
     res->status = status;
     if (content_length >= 0)
-        n = snprintf(head, sizeof(head),
-                     "Status: %d %s\r\nContent-Type: application/json; charset=utf-8\r\n"
-                     "Content-Length: %ld\r\n%s\r\n",
-                     status, http_reason(status), content_length, extra ? extra : "");
-    else
-        n = snprintf(head, sizeof(head),
-                     "Status: %d %s\r\nContent-Type: application/json; charset=utf-8\r\n%s\r\n",
-                     status, http_reason(status), extra ? extra : "");
+        snprintf(length, sizeof(length), "Content-Length: %ld\r\n", content_length);
+    n = snprintf(head, sizeof(head),
+                 "Status: %d %s\r\nContent-Type: application/json; charset=utf-8\r\n%s%s\r\n",
+                 status, http_reason(status), length, extra ? extra : "");
     if (n < 0 || (size_t)n >= sizeof(head))
         return -1;
     return put(res, head, (size_t)n);

@@ -70,12 +70,20 @@ static int lib_fail(struct route_ctx *c, enum cl_err e, const struct manager_rej
 }
 
 /* Fetches a required parameter; 400 naming it when absent. */
-static int need(struct route_ctx *c, const char *name, const char **value)
+static int need(struct route_ctx *c, const char *name, const char **value, size_t *len)
 {
-    *value = http_param(c->req, name, NULL);
+    *value = http_param(c->req, name, len);
     if (!*value)
         return http_fail(&c->err, 400, "Falta el parametro '%s'", name);
     return 0;
+}
+
+/* The one error line a failed request leaves on stderr, with its id. */
+static void log_failure(const struct http_request *req, int status, const char *detail)
+{
+    fprintf(stderr, "clientes-worker: request_id=%s status=%d %s %s: %s\n", req->request_id,
+            status, req->method_name ? req->method_name : "-", req->path ? req->path : "-",
+            detail);
 }
 
 static int send_result(struct route_ctx *c, const char *text)
@@ -144,7 +152,7 @@ static int h_cliente(struct route_ctx *c, const struct route *rt)
     int st;
 
     (void)rt;
-    if ((st = need(c, "mail", &mail)))
+    if ((st = need(c, "mail", &mail, NULL)))
         return st;
     if ((e = manager_get(c->store, mail, &cl, &rej)))
         return lib_fail(c, e, &rej, not_found_mail);
@@ -191,8 +199,7 @@ static int h_clientes(struct route_ctx *c, const struct route *rt)
                  store_errmsg(c->store));
     if (c->detail[0]) {
         /* Headers are gone: the truncated body tells the client; log it. */
-        fprintf(stderr, "clientes-worker: request_id=%s status=200 %s %s: %s\n",
-                c->req->request_id, c->req->method_name, c->req->path, c->detail);
+        log_failure(c->req, 200, c->detail);
         return 200;
     }
     http_write(c->res, "}", 1);
@@ -207,12 +214,14 @@ static int h_aniadir(struct route_ctx *c, const struct route *rt)
 
     client_init(&cl);
     for (int f = 0; f < CLIENT_NFIELDS; f++) {
-        const char *name = client_fields[f].name, *v, *why;
+        const char *v;
         size_t len;
-        if (!(v = http_param(c->req, name, &len)))
-            return http_fail(&c->err, 400, "Falta el parametro '%s'", name);
-        if (client_set(&cl, (enum client_field)f, v, len, &why))
-            return http_fail(&c->err, 400, "Parametro '%s' invalido: %s", name, why);
+        int st;
+        if ((st = need(c, client_fields[f].name, &v, &len)))
+            return st;
+        rej.field = (enum client_field)f;
+        if ((e = client_set(&cl, rej.field, v, len, &rej.reason)))
+            return lib_fail(c, e, &rej, not_found_mail);
     }
     if ((e = manager_add(c->store, &cl, &rej)))
         return lib_fail(c, e, &rej, not_found_mail);
@@ -226,7 +235,7 @@ static int h_eliminar(struct route_ctx *c, const struct route *rt)
     enum cl_err e;
     int st;
 
-    if ((st = need(c, "mail", &mail)))
+    if ((st = need(c, "mail", &mail, NULL)))
         return st;
     if ((e = manager_delete(c->store, mail, &rej)))
         return lib_fail(c, e, &rej, "El mail del cliente a borrar no existe");
@@ -240,7 +249,7 @@ static int h_set(struct route_ctx *c, const struct route *rt)
     enum cl_err e;
     int st;
 
-    if ((st = need(c, "mail", &mail)) || (st = need(c, client_fields[rt->field].name, &value)))
+    if ((st = need(c, "mail", &mail, NULL)) || (st = need(c, client_fields[rt->field].name, &value, NULL)))
         return st;
     if ((e = manager_update(c->store, mail, rt->field, value, &rej)))
         return lib_fail(c, e, &rej, not_found_mail);
@@ -303,9 +312,7 @@ int route_dispatch(struct store *store, struct http_request *req, struct http_re
     if (st >= 400 && !res->started) {
         http_send_error(res, &c.err);
         if (st >= 500)
-            fprintf(stderr, "clientes-worker: request_id=%s status=%d %s %s: %s\n",
-                    req->request_id, st, req->method_name ? req->method_name : "-",
-                    req->path ? req->path : "-", c.detail[0] ? c.detail : c.err.mensaje);
+            log_failure(req, st, c.detail[0] ? c.detail : c.err.mensaje);
     }
     return res->status;
 }

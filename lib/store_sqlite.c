@@ -357,6 +357,10 @@ static int migrate(sqlite3 *db, char *why, size_t whylen)
         return rc;
     if ((rc = user_version(db, &v)) != SQLITE_OK)
         goto out;
+    if (v == SCHEMA_VERSION) { /* another handle migrated it while we waited */
+        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+        goto out;
+    }
     if (v > SCHEMA_VERSION) {
         snprintf(why, whylen, "schema version %d is newer than this program's (%d)", v,
                  SCHEMA_VERSION);

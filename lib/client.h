@@ -40,7 +40,8 @@ enum client_field {
 /* A record, held in caller-owned storage: no heap, so a record costs the
  * same whether it is on the stack or in an array.  Every member is a
  * NUL-terminated UTF-8 string; a record built through client_set() only ever
- * holds values that passed validation. */
+ * holds values that passed validation (one read from the store holds what
+ * was stored, which an older, laxer rule may have let in). */
 struct client {
     char nombre[CLIENT_NOMBRE_CAP];
     char apellidos[CLIENT_APELLIDOS_CAP];

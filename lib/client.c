@@ -119,7 +119,7 @@ static const unsigned char *find_at(const unsigned char *s, size_t len, const ch
 static const char *check_domain(const unsigned char *p, const unsigned char *end)
 {
     size_t labels = 0;
-    bool digits; /* the label just read is all digits */
+    bool digits = true; /* the label just read is all digits */
 
     for (;;) {
         const unsigned char *q = p;

@@ -306,7 +306,7 @@ class SlowClients(EdgeTestCase):
             self.assertTrue(attack.wait_open(), "the 1 800 slow connections did not open")
             time.sleep(1.0)  # nginx has read every header it will read
             held = attack.unanswered_bodies()
-            rounds, slow, bad = self.victim_served_during(st, attack, 5.0)
+            rounds, slow, bad = self.victim_served_during(st, attack, 3.0)
             statuses = dict(attack.statuses)
             max_open = dict(attack.max_open)
         finally:
@@ -316,7 +316,7 @@ class SlowClients(EdgeTestCase):
                          % (held, statuses, max_open, rounds, self.worst))
         self.assertEqual(bad, [], "the other client was refused")
         self.assertEqual(slow, [], "the other client waited 1 s or more")
-        self.assertGreaterEqual(rounds, 8)
+        self.assertGreaterEqual(rounds, 5)
         # the attack was real: the connections were there at once, and nginx
         # read no more slow bodies from one address than the per-client cap
         self.assertGreaterEqual(max_open["head"], 550, max_open)
@@ -347,7 +347,7 @@ class SlowClients(EdgeTestCase):
         attack = SlowAttack(st.port, bodies=0, heads=2400, body_heads=[]).start()
         try:
             opened = attack.wait_open()
-            rounds, slow, bad = self.victim_served_during(st, attack, 4.0)
+            rounds, slow, bad = self.victim_served_during(st, attack, 3.0)
             max_open = dict(attack.max_open)
         finally:
             attack.stop()

@@ -282,12 +282,12 @@ static const struct route *find(const char *path)
     return NULL;
 }
 
-int route_allowed(const char *path, const char **allow)
+int route_allowed(const char *path, char *buf, size_t len)
 {
     const struct route *rt = find(path);
 
     if (rt)
-        *allow = rt->allow;
+        snprintf(buf, len, "%s", rt->allow);
     return rt != NULL;
 }
 

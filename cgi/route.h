@@ -12,8 +12,9 @@
  * logged to stderr with the request id.  Returns the status sent. */
 int route_dispatch(struct store *store, struct http_request *req, struct http_response *res);
 
-/* For a known path, stores in *allow the methods it accepts ("GET, HEAD")
- * and returns 1; returns 0 for an unknown path. */
-int route_allowed(const char *path, const char **allow);
+/* For a known path, writes the methods it accepts ("GET, HEAD") into buf
+ * (len bytes) and returns 1; returns 0 for an unknown path (buf untouched).
+ * A seam for the tests and the fuzz harness. */
+int route_allowed(const char *path, char *buf, size_t len);
 
 #endif

@@ -61,6 +61,10 @@ int rt_send(struct fx *f, const char *method, const char *path, const char *quer
     q->content_type = ctype;
     q->body = body;
     q->body_len = body ? strlen(body) : 0;
+    q->origin = f->origin;
+    q->sec_fetch_site = f->sec_fetch_site;
+    q->host = f->host;
+    q->scheme = f->scheme;
     q->nparams = 0;
     http_set_request_id(q, "test-route");
     f->head = q->method == HTTP_HEAD;
@@ -132,7 +136,8 @@ void rt_expect_error_full(const struct fx *f, int status, const char *mensaje, c
 void rt_expect_error_allow(const struct fx *f, int status, const char *mensaje,
                            const char *allow)
 {
-    rt_expect_error_full(f, status, mensaje, allow, status == 503);
+    rt_expect_error_full(f, status, mensaje, allow,
+                         status == 503 && strcmp(mensaje, RT_UNAVAILABLE) == 0);
 }
 
 void rt_expect_error(const struct fx *f, int status, const char *mensaje)
@@ -298,4 +303,40 @@ cJSON *rt_parse_body(const struct fx *f)
 
     assert_non_null(j);
     return j;
+}
+
+static int saved_stderr = -1;
+static FILE *captured;
+
+void rt_capture_stderr(void)
+{
+    assert_int_equal(saved_stderr, -1);
+    captured = tmpfile();
+    assert_non_null(captured);
+    fflush(stderr);
+    saved_stderr = dup(STDERR_FILENO);
+    assert_true(saved_stderr >= 0);
+    assert_true(dup2(fileno(captured), STDERR_FILENO) >= 0);
+}
+
+char *rt_captured_stderr(void)
+{
+    long n;
+    char *text;
+
+    assert_true(saved_stderr >= 0);
+    fflush(stderr);
+    assert_true(dup2(saved_stderr, STDERR_FILENO) >= 0);
+    close(saved_stderr);
+    saved_stderr = -1;
+    n = ftell(captured);
+    assert_true(n >= 0);
+    text = calloc(1, (size_t)n + 1);
+    assert_non_null(text);
+    rewind(captured);
+    assert_int_equal(fread(text, 1, (size_t)n, captured), (size_t)n);
+    fclose(captured);
+    /* shown, so a failing test still has its log */
+    fputs(text, stderr);
+    return text;
 }

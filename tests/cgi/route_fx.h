@@ -35,6 +35,11 @@
     "\"Mail\":\"ejemplo@gmail.com\",\"Fecha de nacimiento\":\"29/06/1996\","                 \
     "\"Direccion\":\"Calle Paseo Moreras 39\"}}"
 
+/* The two 503 messages: transient (with Retry-After), and a store an
+ * operator must fix (without). */
+#define RT_UNAVAILABLE "Servicio no disponible temporalmente"
+#define RT_STORAGE_DOWN "Almacenamiento no disponible: requiere intervencion del administrador"
+
 /* A complete, valid, new client as a query string. */
 #define NEW_CLIENT                                                                           \
     "nombre=Ana&apellidos=Lopez+Diaz&mail=ana%40x.es&fecha_nacimiento=8%2F09%2F1978"        \
@@ -50,6 +55,8 @@ struct fx {
     struct cgi_out out;
     struct cgi_resp r;
     bool head;
+    /* sent with every request while set (NULL: the header is absent) */
+    const char *origin, *sec_fetch_site, *host, *scheme;
 };
 
 int rt_setup(void **state);
@@ -74,7 +81,7 @@ void rt_expect_error_full(const struct fx *f, int status, const char *mensaje, c
                           bool retry);
 
 /* rt_expect_error_full() with Retry-After iff the status is 503 and the
- * message is the transient one. */
+ * message is the transient one (RT_UNAVAILABLE). */
 void rt_expect_error_allow(const struct fx *f, int status, const char *mensaje,
                            const char *allow);
 void rt_expect_error(const struct fx *f, int status, const char *mensaje);
@@ -128,5 +135,11 @@ void rt_check_record(const cJSON *item, const char *const vals[CLIENT_NFIELDS], 
 
 /* The last body parsed by cJSON (the independent oracle); the caller frees it. */
 cJSON *rt_parse_body(const struct fx *f);
+
+/* Sends what the process writes to stderr (the worker's log lines) to a
+ * temporary file until rt_captured_stderr(), which returns it (malloc'd,
+ * also echoed to the real stderr). */
+void rt_capture_stderr(void);
+char *rt_captured_stderr(void);
 
 #endif

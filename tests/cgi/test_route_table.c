@@ -23,6 +23,9 @@ static void test_index(void **state)
 
     assert_int_equal(rt_req(f, "GET", "/health", NULL), 200);
     rt_expect_body(f, "{\"status\":\"ok\"}");
+    assert_int_equal(rt_req(f, "GET", "/health/ready", NULL), 200);
+    rt_expect_body(f, "{\"status\":\"ok\"}");
+    assert_int_equal(rt_req(f, "HEAD", "/health/ready", NULL), 200);
 }
 
 static void test_unknown_path(void **state)
@@ -95,6 +98,7 @@ static void test_other_method_never_reaches_handler(void **state)
         {"/setFechaNacimiento", "mail=ejemplo%40gmail.com&fecha_nacimiento=1%2F1%2F2000"},
         {"/setDireccion", "mail=ejemplo%40gmail.com&direccion=Otra"},
         {"/health", "x=1"},
+        {"/health/ready", NULL},
     };
 
     for (size_t m = 0; m < sizeof(methods) / sizeof(methods[0]); m++) {
@@ -121,7 +125,7 @@ static void test_route_allowed(void **state)
         {"/", "GET, HEAD"},        {"/cliente", "GET, HEAD"},     {"/clientes", "GET, HEAD"},
         {"/aniadir", "POST"},      {"/eliminar", "DELETE"},       {"/setNombre", "PUT"},
         {"/setApellidos", "PUT"},  {"/setFechaNacimiento", "PUT"}, {"/setDireccion", "PUT"},
-        {"/health", "GET, HEAD"},
+        {"/health", "GET, HEAD"},  {"/health/ready", "GET, HEAD"},
     };
     char allow[64];
 
@@ -136,6 +140,40 @@ static void test_route_allowed(void **state)
     assert_int_equal(route_allowed("/cliente/", allow, sizeof(allow)), 0);
     assert_int_equal(route_allowed(NULL, allow, sizeof(allow)), 0);
     assert_string_equal(allow, "untouched");
+    /* the iteration API lists the same table, in the same words */
+    assert_int_equal(route_count(), sizeof(cases) / sizeof(cases[0]));
+    for (size_t i = 0; i < route_count(); i++) {
+        char via_path[64];
+        const char *path = route_path(i);
+        assert_non_null(path);
+        assert_string_equal(path, cases[i].path);
+        assert_int_equal(route_allow(i, allow, sizeof(allow)), 0);
+        assert_string_equal(allow, cases[i].allow);
+        assert_int_equal(route_allowed(path, via_path, sizeof(via_path)), 1);
+        assert_string_equal(via_path, allow);
+    }
+    assert_null(route_path(route_count()));
+    assert_int_equal(route_allow(route_count(), allow, sizeof(allow)), -1);
+    assert_int_equal(route_allow(0, allow, 4), -1); /* "GET, HEAD" does not fit */
+    assert_int_equal(route_allow(0, NULL, 0), -1);
+}
+
+/* A GET or HEAD takes no body (nginx refuses one first): refused here too,
+ * changing nothing, rather than read as parameters. */
+static void test_body_on_get_refused(void **state)
+{
+    struct fx *f = *state;
+
+    rt_refused_body(f, "GET", "/cliente", NULL, FORM_CT, "mail=ejemplo%40gmail.com", 400,
+                    "Una peticion GET no admite cuerpo", NULL);
+    rt_refused_body(f, "GET", "/cliente", "mail=ejemplo%40gmail.com", "text/plain", "x", 400,
+                    "Una peticion GET no admite cuerpo", NULL);
+    rt_refused_body(f, "HEAD", "/clientes", NULL, FORM_CT, "a=1", 400,
+                    "Una peticion HEAD no admite cuerpo", NULL);
+    /* DELETE takes a form body, like POST and PUT */
+    assert_int_equal(rt_send(f, "DELETE", "/eliminar", NULL, FORM_CT, "mail=ejemplo%40gmail.com"),
+                     200);
+    assert_false(rt_has_client(f, "ejemplo@gmail.com"));
 }
 
 static void test_head(void **state)
@@ -177,6 +215,7 @@ int main(void)
         T(test_other_method_never_reaches_handler),
         cmocka_unit_test(test_route_allowed),
         T(test_head),
+        T(test_body_on_get_refused),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -136,7 +136,8 @@ static void test_aniadir_invalid(void **state)
          "Parametro 'fecha_nacimiento' invalido: formato invalido (D/M/AAAA o AAAA-MM-DD)"},
         {"Ana", "L", "ana@x.es", "", "C", "Parametro 'fecha_nacimiento' invalido: vacio"},
         {"Ana", "L", "ana", "1/1/2000", "C", "Parametro 'mail' invalido: falta la '@'"},
-        {"Ana", "L", "a@b@x.es", "1/1/2000", "C", "Parametro 'mail' invalido: contiene mas de una '@'"},
+        {"Ana", "L", "a@b@x.es", "1/1/2000", "C",
+         "Parametro 'mail' invalido: contiene mas de una '@'"},
         {"Ana", "L", "a b@x.es", "1/1/2000", "C",
          "Parametro 'mail' invalido: contiene caracteres no permitidos"},
         {"Ana", "L", "ana@x", "1/1/2000", "C", "Parametro 'mail' invalido: dominio invalido"},
@@ -181,7 +182,8 @@ static void test_aniadir_invalid(void **state)
         memset(dir, 'd', 201);
         dir[201] = '\0';
         rt_build_add_query(q, sizeof(q), "Ana", "L", "ana@x.es", "1/1/2000", dir);
-        rt_refused(f, "POST", "/aniadir", q, 400, "Parametro 'direccion' invalido: demasiado largo");
+        rt_refused(f, "POST", "/aniadir", q, 400,
+                   "Parametro 'direccion' invalido: demasiado largo");
     }
     /* decoding errors */
     RT_REFUSED_EACH(f, "POST", "/aniadir", decoding);
@@ -279,7 +281,8 @@ static void test_setters(void **state)
         enum client_field field;
         const char *param, *good_enc, *good, *done, *bad_enc, *bad_reason;
     } cases[] = {
-        {"/setNombre", CLIENT_NOMBRE, "nombre", "Jes%C3%BAs+Mar%C3%ADa", "Jes\xc3\xbas Mar\xc3\xad" "a",
+        {"/setNombre", CLIENT_NOMBRE, "nombre", "Jes%C3%BAs+Mar%C3%ADa",
+         "Jes\xc3\xbas Mar\xc3\xad" "a",
          "Nombre cambiado con exito", "%01", "contiene caracteres de control"},
         {"/setApellidos", CLIENT_APELLIDOS, "apellidos", "Mesa+G.", "Mesa G.",
          "Apellidos cambiados con exito", "+", "vacio"},

@@ -8,6 +8,10 @@
  *            bit 3: store (0 = the seeded one, 1 = an empty one)
  *            bits 4-5: n > 0: the peer goes away after n writes (the first
  *            is the status line and headers), so later writes fail
+ *            bits 6-7: where the request says it comes from (Host is always
+ *            fuzz.example over http): 0 nothing (curl), 1 Sec-Fetch-Site
+ *            cross-site, 2 Origin https://evil.example, 3 Origin
+ *            http://fuzz.example (its own)
  *   then     DOCUMENT_URI \n QUERY_STRING \n CONTENT_TYPE \n X-Request-Id \n body
  *            (fields missing at the end are absent, i.e. NULL; the body is
  *            everything after the fourth newline, NULs included)
@@ -35,6 +39,17 @@
 
 static const char *const methods[8] = {"GET", "HEAD", "POST", "PUT", "DELETE", "get", "PATCH",
                                        NULL};
+
+/* bits 6-7: {Sec-Fetch-Site, Origin}, and whether that is another site */
+static const struct {
+    const char *sec_fetch_site, *origin;
+    int foreign;
+} senders[4] = {
+    {NULL, NULL, 0},
+    {"cross-site", NULL, 1},
+    {NULL, "https://evil.example", 1},
+    {NULL, "http://fuzz.example", 0},
+};
 
 /* The seeded store holds the example client plus these (by enum client_field). */
 static const char *const seed_clients[][CLIENT_NFIELDS] = {
@@ -127,6 +142,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
  * and what came back. */
 struct run {
     const char *method;
+    int sender; /* index into senders[] */
     struct fstore *fs;
     char *fields[4]; /* DOCUMENT_URI, QUERY_STRING, CONTENT_TYPE, X-Request-Id */
     char *body;
@@ -137,11 +153,12 @@ struct run {
     const char *path, *mail;
     char allow[64];
     int known, allowed, pst; /* path in the table; method allowed; 0 or parse status */
+    int cross;               /* a state-changing request from another site */
     struct client before;    /* the record `mail` names, when found == CL_OK */
     enum cl_err found;
 
     /* the response */
-    int st, head;
+    int st, head, retry;
     size_t hlen, blen;
     const char *rbody;
 };
@@ -166,6 +183,7 @@ static void decode_input(struct run *r, const uint8_t *data, size_t size)
 
     r->method = methods[data[0] & 7];
     r->fs = &stores[(data[0] >> 3) & 1];
+    r->sender = (data[0] >> 6) & 3;
     cgi_out_init(&r->out);
     if (data[0] & 0x30)
         r->out.fail_from = (data[0] >> 4) & 3;
@@ -193,6 +211,10 @@ static void fill(struct http_request *q, const struct run *r)
     q->content_type = r->fields[2];
     q->body = r->body;
     q->body_len = r->body_len;
+    q->sec_fetch_site = senders[r->sender].sec_fetch_site;
+    q->origin = senders[r->sender].origin;
+    q->host = "fuzz.example";
+    q->scheme = "http";
     http_set_request_id(q, r->fields[3]);
     if (!q->request_id[0])
         snprintf(q->request_id, sizeof(q->request_id), "fuzz");
@@ -222,6 +244,8 @@ static void predict(struct run *r)
     r->path = pre.path;
     r->known = route_allowed(r->path, r->allow, sizeof(r->allow));
     r->allowed = r->known && pre.method != HTTP_OTHER && method_allowed(r->allow, r->method);
+    r->cross = senders[r->sender].foreign && pre.method != HTTP_OTHER &&
+               !(pre.method & (HTTP_GET | HTTP_HEAD));
     r->pst = http_parse_params(&pre, &perr);
     if (r->pst == 0)
         r->mail = http_param(&pre, "mail", NULL);
@@ -277,7 +301,8 @@ static void check_record(const cJSON *item, const struct client *c, bool legacy)
 }
 
 /* The status line and the headers: one of each, the JSON type, a length
- * that matches the body, Allow exactly on 405, Retry-After only on 503. */
+ * that matches the body, Allow exactly on 405, Retry-After only on 503 (and
+ * on every 503 but the store's permanent one, see check_body()). */
 static void check_head(struct run *r)
 {
     const struct cgi_out *o = &r->out;
@@ -315,8 +340,8 @@ static void check_head(struct run *r)
                "Allow header and status %d", st);
     if (st == 405 && r->known)
         FUZZ_CHECK(strcmp(val, r->allow) == 0, "Allow '%s', route allows '%s'", val, r->allow);
-    FUZZ_CHECK((header(o->data, r->hlen, "Retry-After", NULL, 0) == 1) == (st == 503),
-               "Retry-After header and status %d", st);
+    r->retry = header(o->data, r->hlen, "Retry-After", NULL, 0);
+    FUZZ_CHECK(r->retry == 0 || (r->retry == 1 && st == 503), "Retry-After on %d", st);
 }
 
 /* The body: nothing after HEAD, nothing after the peer left, otherwise one
@@ -347,6 +372,9 @@ static void check_body(struct run *r)
         snprintf(code, sizeof(code), "%d", r->st);
         FUZZ_CHECK(*m, "empty mensaje");
         FUZZ_CHECK(strcmp(json_str(j, "status"), code) == 0, "status member");
+        if (r->st == 503) /* transient unless the store needs an operator */
+            FUZZ_CHECK(r->retry == (strncmp(m, "Almacenamiento", 14) != 0),
+                       "503 '%s' with %d Retry-After", m, r->retry);
         FUZZ_CHECK(cJSON_GetArraySize(j) == 2, "error with %d members", cJSON_GetArraySize(j));
     } else if (strcmp(r->path, "/cliente") == 0) {
         FUZZ_CHECK(cJSON_GetArraySize(j) == 1, "/cliente with %d members",
@@ -415,6 +443,8 @@ static void check_status(const struct run *r)
         FUZZ_CHECK(st == 404, "unknown path %s gave %d", r->path ? r->path : "(null)", st);
     else if (!r->allowed)
         FUZZ_CHECK(st == 405, "%s %s gave %d", r->method ? r->method : "(null)", r->path, st);
+    else if (r->cross)
+        FUZZ_CHECK(st == 403, "%s %s from another site gave %d", r->method, r->path, st);
     else if (r->pst)
         FUZZ_CHECK(st == r->pst, "parameters refused with %d, request gave %d", r->pst, st);
     else if (st != 503)

@@ -4,6 +4,7 @@
  * open while a sign of it (its -wal file, kept on purpose) is left. */
 #include "store_fx.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,8 +211,9 @@ static void test_wal_kept_as_sign(void **state)
     store_close(s);
 }
 
-/* A process killed after its writes leaves a WAL full of them (and the
- * -shm); the file removed after that is refused too, whichever sign stays. */
+/* A process killed (SIGKILL) after its writes leaves a WAL full of them
+ * (and the -shm); the file removed after that is refused too, whichever
+ * sign stays. */
 static void test_hot_wal_as_sign(void **state)
 {
     struct fx *fx = *state;
@@ -225,20 +227,33 @@ static void test_hot_wal_as_sign(void **state)
     for (size_t i = 0; i < sizeof(signs) / sizeof(signs[0]); i++) {
         pid_t pid;
 
+        int ready[2];
+        char ok = 0;
+
         ts_db_unlink(fx->path);
+        assert_int_equal(pipe(ready), 0);
         fflush(NULL);
         pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
             struct client a;
+            close(ready[0]);
             if (store_open(fx->path, &s, NULL, 0) != CL_OK ||
                 ts_client(&a, "Ana", "Lopez", "ana@example.com", "1/2/1980", "C 1") != CL_OK ||
                 manager_add(s, &a, NULL) != CL_OK)
                 _exit(1);
-            _exit(0); /* no close: the WAL keeps the write */
+            /* written: now wait for the SIGKILL, which no close follows */
+            if (write(ready[1], "k", 1) != 1)
+                _exit(2);
+            for (;;)
+                pause();
         }
+        close(ready[1]);
+        assert_int_equal(read(ready[0], &ok, 1), 1);
+        close(ready[0]);
+        assert_int_equal(kill(pid, SIGKILL), 0);
         assert_int_equal(waitpid(pid, &status, 0), pid);
-        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
         ts_suffix(side, sizeof(side), fx->path, "-wal");
         assert_true(ts_exists(side));
         assert_int_equal(unlink(fx->path), 0);

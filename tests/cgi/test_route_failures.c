@@ -224,14 +224,24 @@ static void test_whole_list_cap(void **state)
     struct nested n = {.f = f};
     struct http_response res;
     struct cgi_resp r;
-    char mail[64], url[800], *log;
+    char url[800], *log;
     cJSON *j;
 
-    /* enough clients for the list to go out in several chunks */
-    for (int i = 0; i < 60; i++) {
-        snprintf(mail, sizeof(mail), "lista%02d@x.es", i);
-        rt_add_client(f, "Nombre de prueba", "Apellidos de prueba", mail, "1/1/2000",
-                      "Una direccion de una cierta longitud, 12");
+    /* enough clients for the list to go out in several chunks, written in
+     * one transaction behind the worker's back */
+    {
+        sqlite3 *db;
+        assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+        assert_int_equal(
+            sqlite3_exec(db,
+                         "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n"
+                         " WHERE i < 59) INSERT INTO clients(mail, nombre, apellidos,"
+                         " fecha_nacimiento, direccion) SELECT printf('lista%02d@x.es', i),"
+                         " 'Nombre de prueba', 'Apellidos de prueba', '1/1/2000',"
+                         " 'Una direccion de una cierta longitud, 12' FROM n",
+                         NULL, NULL, NULL),
+            SQLITE_OK);
+        assert_int_equal(sqlite3_close(db), SQLITE_OK);
     }
     snprintf(url, sizeof(url), "sqlite://%s", f->db);
     assert_int_equal(store_open(url, &n.other, NULL, 0), CL_OK);

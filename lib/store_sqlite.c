@@ -361,15 +361,43 @@ static enum cl_err sq_ping(struct store *base)
     return map_rc(rc);
 }
 
+/* Whether a write could succeed on the file: not read-only for this
+ * process, with MIN_FREE_BYTES left on its disk.  Returns CL_OK or
+ * CL_STORAGE with the detail recorded and *why set. */
+static enum cl_err check_writable(struct sqlite_store *s, const char **why)
+{
+    struct statvfs vfs;
+    char dir[PATH_MAX];
+    char *slash;
+    unsigned long long avail;
+
+    if (sqlite3_db_readonly(s->db, "main") == 1 || access(s->path, W_OK) != 0) {
+        snprintf(s->base.errmsg, sizeof(s->base.errmsg),
+                 "sqlite: database file %.120s is read-only for this process", s->path);
+        *why = "la base de datos es de solo lectura";
+        return CL_STORAGE;
+    }
+    snprintf(dir, sizeof(dir), "%s", s->path); /* absolute: it has a '/' */
+    slash = strrchr(dir, '/');
+    *(slash == dir ? slash + 1 : slash) = '\0';
+    if (statvfs(dir, &vfs) != 0)
+        return CL_OK; /* no answer is not a full disk; the write will tell */
+    avail = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
+    if (avail >= MIN_FREE_BYTES)
+        return CL_OK;
+    snprintf(s->base.errmsg, sizeof(s->base.errmsg),
+             "sqlite: %llu bytes free on the disk of %.120s (under %d)", avail, s->path,
+             MIN_FREE_BYTES);
+    *why = "disco lleno";
+    return CL_STORAGE;
+}
+
 /* A read, then what a write needs: the same file, writable, with space. */
 static enum cl_err sq_ready(struct store *base, const char **reason)
 {
     struct sqlite_store *s = sqlite_of(base);
     const char *why = NULL;
-    struct statvfs vfs;
     enum cl_err e;
-    char dir[PATH_MAX];
-    char *slash;
     int rc;
 
     s->base.errmsg[0] = '\0';
@@ -381,26 +409,8 @@ static enum cl_err sq_ready(struct store *base, const char **reason)
             why = "la base de datos esta danada";
         else
             why = "la base de datos no responde a una lectura";
-    } else if ((e = check_identity(s, &why))) {
-        ;
-    } else if (sqlite3_db_readonly(s->db, "main") == 1 || access(s->path, W_OK) != 0) {
-        snprintf(s->base.errmsg, sizeof(s->base.errmsg),
-                 "sqlite: database file %.120s is read-only for this process", s->path);
-        why = "la base de datos es de solo lectura";
-        e = CL_STORAGE;
-    } else {
-        snprintf(dir, sizeof(dir), "%s", s->path);
-        slash = strrchr(dir, '/');
-        if (slash)
-            *(slash == dir ? slash + 1 : slash) = '\0';
-        if (statvfs(slash ? dir : ".", &vfs) == 0 &&
-            (unsigned long long)vfs.f_bavail * vfs.f_frsize < MIN_FREE_BYTES) {
-            snprintf(s->base.errmsg, sizeof(s->base.errmsg),
-                     "sqlite: %llu bytes free on the disk of %.120s (under %d)",
-                     (unsigned long long)vfs.f_bavail * vfs.f_frsize, s->path, MIN_FREE_BYTES);
-            why = "disco lleno";
-            e = CL_STORAGE;
-        }
+    } else if (!(e = check_identity(s, &why))) {
+        e = check_writable(s, &why);
     }
     if (e && reason)
         *reason = why;

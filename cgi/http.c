@@ -1,28 +1,108 @@
-/* http.c - strict request decoding and the one error renderer. */
+/* http.c - strict request decoding, the method table, the cross-site rule
+ * and the one error renderer. */
 #include "http.h"
 
+#include "json.h"
 #include "utf8.h"
 
-#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+/* The one spelling of each method, in the order Allow lists them. */
+static const struct {
+    const char *name;
+    enum http_method m;
+} methods[] = {
+    {"GET", HTTP_GET}, {"HEAD", HTTP_HEAD}, {"POST", HTTP_POST},
+    {"PUT", HTTP_PUT}, {"DELETE", HTTP_DELETE},
+};
+#define NMETHODS (sizeof(methods) / sizeof(methods[0]))
+
 enum http_method http_method_parse(const char *name)
 {
-    static const struct {
-        const char *name;
-        enum http_method m;
-    } methods[] = {{"GET", HTTP_GET},   {"HEAD", HTTP_HEAD},     {"POST", HTTP_POST},
-                   {"PUT", HTTP_PUT},   {"DELETE", HTTP_DELETE}};
-
     if (!name)
         return HTTP_OTHER;
-    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+    for (size_t i = 0; i < NMETHODS; i++)
         if (strcmp(name, methods[i].name) == 0)
             return methods[i].m;
     return HTTP_OTHER;
+}
+
+const char *http_method_name(enum http_method m)
+{
+    for (size_t i = 0; i < NMETHODS; i++)
+        if (methods[i].m == m)
+            return methods[i].name;
+    return "-";
+}
+
+int http_allow_format(unsigned bits, char *buf, size_t len)
+{
+    size_t o = 0;
+
+    if (len == 0)
+        return -1;
+    buf[0] = '\0';
+    for (size_t i = 0; i < NMETHODS; i++) {
+        if (!(bits & (unsigned)methods[i].m))
+            continue;
+        int n = snprintf(buf + o, len - o, "%s%s", o ? ", " : "", methods[i].name);
+        if (n < 0 || (size_t)n >= len - o) {
+            buf[0] = '\0';
+            return -1;
+        }
+        o += (size_t)n;
+    }
+    return o ? 0 : -1;
+}
+
+/* Length of the authority a[0..n) without the default port of `scheme`
+ * (":80" for http, ":443" for https), which an Origin never carries. */
+static size_t authority_len(const char *a, size_t n, const char *scheme)
+{
+    if (strcasecmp(scheme, "http") == 0 && n > 3 && memcmp(a + n - 3, ":80", 3) == 0)
+        return n - 3;
+    if (strcasecmp(scheme, "https") == 0 && n > 4 && memcmp(a + n - 4, ":443", 4) == 0)
+        return n - 4;
+    return n;
+}
+
+/* True when `origin` ("https://host[:port]", RFC 6454) is scheme://host. */
+static bool same_origin(const char *origin, const char *scheme, const char *host)
+{
+    const char *sep = strstr(origin, "://"), *oa;
+    size_t slen, olen, hlen;
+
+    if (!sep || !host)
+        return false;
+    slen = (size_t)(sep - origin);
+    if (strlen(scheme) != slen || strncasecmp(origin, scheme, slen) != 0)
+        return false;
+    oa = sep + 3;
+    olen = authority_len(oa, strlen(oa), scheme);
+    hlen = authority_len(host, strlen(host), scheme);
+    return olen == hlen && olen > 0 && strncasecmp(oa, host, olen) == 0;
+}
+
+bool http_cross_site(const struct http_request *r)
+{
+    const char *site = r->sec_fetch_site;
+
+    if (r->method & HTTP_SAFE_METHODS)
+        return false;
+    /* Fetch Metadata: the browser says where the request comes from. */
+    if (site && *site) {
+        if (strcasecmp(site, "cross-site") == 0 || strcasecmp(site, "same-site") == 0)
+            return true;
+        if (strcasecmp(site, "same-origin") == 0 || strcasecmp(site, "none") == 0)
+            return false;
+    }
+    /* Older browsers: an Origin on a form post or fetch names its page. */
+    if (r->origin && *r->origin)
+        return !same_origin(r->origin, r->scheme && *r->scheme ? r->scheme : "http", r->host);
+    return false;
 }
 
 void http_set_request_id(struct http_request *r, const char *id)
@@ -62,9 +142,15 @@ static int hexval(unsigned char c)
     return -1;
 }
 
+/* Why decode_component() refused a component (its negative results). */
+enum decode_err {
+    DECODE_BAD_ESCAPE = -1, /* '%' not followed by two hex digits */
+    DECODE_NUL = -2,        /* the decoded text holds a NUL byte */
+    DECODE_BAD_UTF8 = -3,   /* the decoded text is not valid UTF-8 */
+};
+
 /* Percent-decodes src[0..len) into dst (room for len + 1 bytes), NUL
- * terminated.  Returns the decoded length, or -1 for a malformed escape, -2
- * for a decoded NUL, -3 for invalid UTF-8. */
+ * terminated.  Returns the decoded length, or a (negative) enum decode_err. */
 static long decode_component(const char *src, size_t len, char *dst)
 {
     size_t o = 0;
@@ -76,21 +162,21 @@ static long decode_component(const char *src, size_t len, char *dst)
         } else if (c == '%') {
             int hi, lo;
             if (i + 2 >= len)
-                return -1;
+                return DECODE_BAD_ESCAPE;
             hi = hexval((unsigned char)src[i + 1]);
             lo = hexval((unsigned char)src[i + 2]);
             if (hi < 0 || lo < 0)
-                return -1;
+                return DECODE_BAD_ESCAPE;
             c = (unsigned char)(hi * 16 + lo);
             i += 2;
         }
         if (c == '\0')
-            return -2;
+            return DECODE_NUL;
         dst[o++] = (char)c;
     }
     dst[o] = '\0';
     if (!utf8_valid((const unsigned char *)dst, o))
-        return -3;
+        return DECODE_BAD_UTF8;
     return (long)o;
 }
 
@@ -109,11 +195,12 @@ static int utf8_prefix(const char *s, size_t max)
 
 static const char *decode_reason(long rc)
 {
-    switch (rc) {
-    case -1: return "codificacion porcentual invalida";
-    case -2: return "contiene un byte nulo";
-    default: return "UTF-8 invalido";
+    switch ((enum decode_err)rc) {
+    case DECODE_BAD_ESCAPE: return "codificacion porcentual invalida";
+    case DECODE_NUL: return "contiene un byte nulo";
+    case DECODE_BAD_UTF8: break;
     }
+    return "UTF-8 invalido";
 }
 
 /* Bytes of scratch already used by decoded parameters. */
@@ -194,6 +281,8 @@ int http_parse_params(struct http_request *r, struct http_error *err)
         if ((rc = http_parse_form(r, r->query, qlen, err)))
             return rc;
     }
+    if (r->body_len && (r->method & HTTP_SAFE_METHODS))
+        return http_fail(err, 400, "Una peticion %s no admite cuerpo", http_method_name(r->method));
     if (r->body_len && is_form(r->content_type)) {
         if (r->body_len > HTTP_BODY_MAX)
             return http_fail(err, 413, "Cuerpo de la peticion demasiado grande");
@@ -220,6 +309,7 @@ const char *http_reason(int status)
     switch (status) {
     case 200: return "OK";
     case 400: return "Bad Request";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 411: return "Length Required";
@@ -288,9 +378,11 @@ int http_send_json(struct http_response *res, int status, const char *extra, con
 
 int http_send_error(struct http_response *res, const struct http_error *err)
 {
-    char extra[128] = "", body[HTTP_MESSAGE_MAX * 2 + 64], status[8];
-    cJSON *o;
-    int rc = -1, n = 0;
+    /* every byte of mensaje escaped (\u00xx) still fits */
+    char extra[128] = "", body[HTTP_MESSAGE_MAX * 6 + 64], status[8];
+    struct json_buf b;
+    struct json j;
+    int n = 0;
 
     if (res->started)
         return -1;
@@ -299,17 +391,12 @@ int http_send_error(struct http_response *res, const struct http_error *err)
     if (err->retry_after > 0)
         snprintf(extra + n, sizeof(extra) - (size_t)n, "Retry-After: %d\r\n", err->retry_after);
     snprintf(status, sizeof(status), "%d", err->status);
-    o = cJSON_CreateObject();
-    if (o && cJSON_AddStringToObject(o, "mensaje", err->mensaje) &&
-        cJSON_AddStringToObject(o, "status", status) &&
-        cJSON_PrintPreallocated(o, body, (int)sizeof(body), 0)) {
-        rc = http_send_json(res, err->status, extra, body, strlen(body));
-    } else {
-        /* Out of memory: still answer in the same shape. */
-        n = snprintf(body, sizeof(body), "{\"mensaje\":\"Error interno\",\"status\":\"%d\"}",
-                     err->status);
-        rc = http_send_json(res, err->status, extra, body, (size_t)n);
-    }
-    cJSON_Delete(o);
-    return rc;
+    json_buf_init(&b, body, sizeof(body));
+    json_init(&j, json_buf_write, &b);
+    json_obj_open(&j, NULL);
+    json_put_str(&j, "mensaje", err->mensaje);
+    json_put_str(&j, "status", status);
+    if (json_obj_close(&j))
+        return -1; /* cannot happen: the buffer holds the longest message */
+    return http_send_json(res, err->status, extra, b.data, b.len);
 }

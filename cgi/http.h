@@ -7,7 +7,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Methods the service knows, as bits so a route can allow several. */
+/* Methods the service knows, as bits so a route can allow several.  Their
+ * names are spelled once, in http.c's method table, which both parsing and
+ * the Allow header read. */
 enum http_method {
     HTTP_OTHER = 0, /* anything else: never reaches a handler */
     HTTP_GET = 1 << 0,
@@ -16,6 +18,10 @@ enum http_method {
     HTTP_PUT = 1 << 3,
     HTTP_DELETE = 1 << 4
 };
+
+/* The methods that change nothing (RFC 9110 "safe"): the only ones that may
+ * come from another site and the only ones without a body. */
+#define HTTP_SAFE_METHODS (HTTP_GET | HTTP_HEAD)
 
 #define HTTP_MAX_PARAMS 16     /* more parameters than this is a 400 */
 #define HTTP_BODY_MAX 16384    /* hard cap on a request body (nginx caps first) */
@@ -45,12 +51,17 @@ struct http_error {
  * params point into `scratch`, owned by the struct itself. */
 struct http_request {
     enum http_method method;
-    const char *method_name;  /* as received, for logs */
+    const char *method_name;  /* as received (NULL when none) */
     const char *path;         /* already decoded and normalised by nginx */
     const char *query;        /* raw QUERY_STRING, may be NULL */
     const char *content_type; /* may be NULL */
     const char *body;         /* `body_len` bytes read by CONTENT_LENGTH */
     size_t body_len;
+    /* Where the request comes from, for http_cross_site(); each may be NULL. */
+    const char *origin;         /* the Origin header */
+    const char *sec_fetch_site; /* the Sec-Fetch-Site header */
+    const char *host;           /* the Host header: the request's own authority */
+    const char *scheme;         /* "http" or "https" as the client used it */
     char request_id[HTTP_REQUEST_ID_MAX + 1]; /* sanitised X-Request-Id, for logs */
 
     struct http_param params[HTTP_MAX_PARAMS];
@@ -60,6 +71,21 @@ struct http_request {
 
 /* Maps a method name to its enum value; unknown names give HTTP_OTHER. */
 enum http_method http_method_parse(const char *name);
+
+/* The name of one method ("GET"), or "-" for HTTP_OTHER and combinations. */
+const char *http_method_name(enum http_method m);
+
+/* Writes the Allow value of a set of method bits into buf, in the table's
+ * order and comma-separated ("GET, HEAD").  Returns 0, or -1 when it does not
+ * fit len bytes or no known method is set (buf then holds ""). */
+int http_allow_format(unsigned methods, char *buf, size_t len);
+
+/* True when a state-changing request (any method but GET and HEAD) was sent
+ * by a page of another site, as browsers say: Sec-Fetch-Site "cross-site" or
+ * "same-site", or, without that header, an Origin that is not the request's
+ * own (scheme + Host, default ports ignored, "null" included).  Requests
+ * without either header (curl, scripts) are never cross-site. */
+bool http_cross_site(const struct http_request *r);
 
 /* Copies `id` into r->request_id keeping only [A-Za-z0-9._:@+=/-] (at most
  * HTTP_REQUEST_ID_MAX kept), the alphabet nginx passes through, so ids from
@@ -78,7 +104,9 @@ int http_parse_form(struct http_request *r, const char *src, size_t len, struct 
 
 /* Decodes r->query and, for a form-encoded body (Content-Type
  * application/x-www-form-urlencoded), the body too, into r->params.  A name
- * present in both is a repeat (400).  Returns 0 or the status with *err set. */
+ * present in both is a repeat (400); any body on GET or HEAD is a 400, as
+ * they take none; other bodies are ignored.  Returns 0 or the status with
+ * *err set. */
 int http_parse_params(struct http_request *r, struct http_error *err);
 
 /* The value of parameter `name`, or NULL when absent (len in *len). */
@@ -115,8 +143,9 @@ int http_send_json(struct http_response *res, int status, const char *extra, con
                    size_t len);
 
 /* The one place that renders an error: {"mensaje":"...","status":"<code>"}
- * with its Allow / Retry-After headers.  Does nothing if the response was
- * already started (the status line is gone; the caller logs instead). */
+ * (written by json.h, escaped) with its Allow / Retry-After headers.  Does
+ * nothing if the response was already started (the status line is gone; the
+ * caller logs instead).  Returns 0 or -1. */
 int http_send_error(struct http_response *res, const struct http_error *err);
 
 /* Fills *err; returns err->status so handlers can `return http_fail(...)`. */

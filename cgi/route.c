@@ -2,47 +2,97 @@
  * parameters, call the library, render the JSON. */
 #include "route.h"
 
-#include <cjson/cJSON.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "client.h"
+#include "json.h"
+#include "log.h"
 #include "manager.h"
 
-#define RENDER_MAX 8192 /* a rendered record always fits (fields are bounded) */
+/* The streamed list goes out in pieces of at least this many bytes. */
+#define LIST_CHUNK 4096
+/* Room for a chunk of the list plus one more record even if every byte of
+ * it were escaped as \u00xx: a single response is rendered whole, then sent
+ * with its Content-Length. */
+#define BODY_MAX (LIST_CHUNK + 6 * sizeof(struct client) + 512)
+/* Whole-list responses (ROUTE_WHOLE_LIST) rendered at once by this process
+ * until route_set_threads() says how many threads serve. */
+#define WHOLE_LIST_MAX_DEFAULT 1
+
+#define UNAVAILABLE "Servicio no disponible temporalmente"
+#define STORAGE_DOWN "Almacenamiento no disponible: requiere intervencion del administrador"
+#define NOT_FOUND_MAIL "El mail del cliente proporcionado no existe"
+
+struct route;
 
 struct route_ctx {
     struct store *store;
     struct http_request *req;
     struct http_response *res;
+    const struct route *rt; /* NULL for an unknown path */
     struct http_error err;
-    char detail[256]; /* what to log for a 5xx */
-    char buf[RENDER_MAX];
+    char detail[256]; /* what to log for a 5xx: a library detail, never a value */
+    bool quiet;       /* a refusal by design (the whole-list cap): not logged */
+    char allow[64];   /* the Allow value err.allow points to */
+    struct json_buf out;
+    char buf[BODY_MAX];
 };
 
-struct route;
-typedef int (*route_handler)(struct route_ctx *c, const struct route *rt);
+typedef int (*route_handler)(struct route_ctx *c);
 
+/* What a route is besides its handler. */
+enum route_flag {
+    /* Renders every client: never on every thread at once (see
+     * route_set_threads()); one more is refused at once with 503 +
+     * Retry-After rather than queued. */
+    ROUTE_WHOLE_LIST = 1 << 0,
+};
+
+/* How a route's errors are rendered.  One style today; the /v1 API
+ * (problem+json) and /ui (HTML) add theirs here and in send_error(). */
+enum route_errors {
+    ROUTE_ERRORS_LEGACY = 0, /* {"mensaje":"...","status":"<code>"} */
+};
+
+/* One row per route, written with designated initializers so that a column
+ * added later (a required role, a path pattern) is 0/NULL in every row that
+ * does not name it, which the dispatcher can then refuse. */
 struct route {
-    const char *path;
-    unsigned methods;    /* enum http_method bits */
-    const char *allow;   /* the same, for the Allow header */
+    const char *path;        /* the exact path */
+    unsigned methods;        /* enum http_method bits; Allow is derived from them */
     route_handler handler;
+    unsigned flags;          /* enum route_flag bits */
+    enum route_errors errors;
     enum client_field field; /* setters: the field they change */
-    const char *done;    /* setters and writes: the "Resultado" text */
+    const char *done;        /* writes: the "Resultado" text */
+    const char *not_found;   /* the mensaje of a CL_NOT_FOUND */
 };
 
+/* Whole-list responses in flight in this process, and how many may be. */
+static atomic_int whole_lists;
+static atomic_int whole_list_max = WHOLE_LIST_MAX_DEFAULT;
+
+/* Keys sorted as the old service's Flask jsonify sorted them, which is why
+ * this one body is a literal and not rendered from client_fields. */
 static const char index_body[] =
     "{\"status\":\"OK\",\"ejemplo\":{\"ruta\":\"/cliente?mail=ejemplo@gmail.com\","
     "\"valor\":{\"ejemplo@gmail.com\":{\"Apellidos\":\"Mesa Gonzalez\","
     "\"Direccion\":\"Calle Paseo Moreras 39\",\"Fecha de nacimiento\":\"29/06/1996\","
     "\"Mail\":\"ejemplo@gmail.com\",\"Nombre\":\"Jesus\"}}}}";
 
-static const char not_found_mail[] = "El mail del cliente proporcionado no existe";
+static void set_allow(struct route_ctx *c, unsigned methods)
+{
+    http_allow_format(methods, c->allow, sizeof(c->allow));
+    c->err.allow = c->allow;
+}
 
-/* Turns a library error into the HTTP error of the contract. */
-static int lib_fail(struct route_ctx *c, enum cl_err e, const struct manager_reject *rej,
-                    const char *not_found)
+/* Turns a library error into the HTTP error of the contract.  CL_BUSY (and
+ * CL_NOMEM) are transient: 503 with Retry-After.  CL_STORAGE needs someone to
+ * fix the store (read-only, full, corrupt, removed): 503 without Retry-After
+ * and its own message, so clients do not hammer it. */
+static int lib_fail(struct route_ctx *c, enum cl_err e, const struct manager_reject *rej)
 {
     switch (e) {
     case CL_OK:
@@ -53,18 +103,20 @@ static int lib_fail(struct route_ctx *c, enum cl_err e, const struct manager_rej
         return http_fail(&c->err, 400, "Parametro '%s' invalido: %s",
                          client_fields[rej->field].name, rej->reason);
     case CL_NOT_FOUND:
-        return http_fail(&c->err, 404, "%s", not_found);
+        return http_fail(&c->err, 404, "%s", c->rt->not_found ? c->rt->not_found : "No existe");
     case CL_EXISTS:
         http_fail(&c->err, 405, "El mail del cliente proporcionado ya existe");
-        c->err.allow = "POST";
+        set_allow(c, c->rt->methods);
         return 405;
-    case CL_BUSY:
     case CL_STORAGE:
+        snprintf(c->detail, sizeof(c->detail), "%s: %s", cl_strerror(e), store_errmsg(c->store));
+        return http_fail(&c->err, 503, STORAGE_DOWN);
+    case CL_BUSY:
     case CL_NOMEM:
         break;
     }
     snprintf(c->detail, sizeof(c->detail), "%s: %s", cl_strerror(e), store_errmsg(c->store));
-    http_fail(&c->err, 503, "Servicio no disponible temporalmente");
+    http_fail(&c->err, 503, UNAVAILABLE);
     c->err.retry_after = 1;
     return 503;
 }
@@ -78,135 +130,168 @@ static int need(struct route_ctx *c, const char *name, const char **value, size_
     return 0;
 }
 
-/* The one error line a failed request leaves on stderr, with its id. */
-static void log_failure(const struct http_request *req, int status, const char *detail)
+/* The one line a failed request leaves in the log: ids and the library's
+ * detail only (the route as in the table, the method by its enum), never a
+ * value taken from the request. */
+static void log_failure(const struct route_ctx *c, int status, const char *detail)
 {
-    fprintf(stderr, "clientes-worker: request_id=%s status=%d %s %s: %s\n", req->request_id,
-            status, req->method_name ? req->method_name : "-", req->path ? req->path : "-",
-            detail);
+    wlog(WLOG_ERROR, "request_id=%s method=%s route=%s status=%d: %s", c->req->request_id,
+         http_method_name(c->req->method), c->rt ? c->rt->path : "-", status, detail);
 }
 
-static int send_result(struct route_ctx *c, const char *text)
+/* A writer into c->buf, for a response sent whole. */
+static void begin_body(struct route_ctx *c, struct json *j)
 {
-    int n = snprintf(c->buf, sizeof(c->buf), "{\"Resultado\":\"%s\"}", text);
-    http_send_json(c->res, 200, NULL, c->buf, (size_t)n);
+    json_buf_init(&c->out, c->buf, sizeof(c->buf));
+    json_init(j, json_buf_write, &c->out);
+}
+
+/* Sends what begin_body() collected: 200 with its Content-Length. */
+static int send_body(struct route_ctx *c, struct json *j)
+{
+    if (j->failed) {
+        snprintf(c->detail, sizeof(c->detail), "response larger than %zu bytes", sizeof(c->buf));
+        return http_fail(&c->err, 500, "Error interno");
+    }
+    http_send_json(c->res, 200, NULL, c->out.data, c->out.len);
     return 200;
 }
 
-/* {"<mail>":{...the five fields...}} with wire names (legacy=0: "nombre") or
- * the old list's capitalised names (legacy=1: "Nombre"), printed into c->buf.
- * Returns the length, or -1 when out of memory. */
-static long render_record(struct route_ctx *c, const struct client *cl, int legacy)
+static int send_result(struct route_ctx *c)
 {
-    /* Keys are static and the values outlive the tree: reference both rather
-     * than copy them, one allocation per node. */
-    cJSON *outer = cJSON_CreateObject(), *inner = cJSON_CreateObject();
-    long n = -1;
+    struct json j;
 
-    if (!outer || !inner || !cJSON_AddItemToObject(outer, cl->mail, inner)) {
-        cJSON_Delete(inner);
-        cJSON_Delete(outer);
-        return -1;
-    }
-    for (int f = 0; f < CLIENT_NFIELDS; f++) {
-        const struct client_field_desc *d = &client_fields[f];
-        cJSON *v = cJSON_CreateStringReference(client_get(cl, d->field));
-        if (!v || !cJSON_AddItemToObjectCS(inner, legacy ? d->legacy_name : d->name, v)) {
-            cJSON_Delete(v);
-            goto out;
-        }
-    }
-    if (cJSON_PrintPreallocated(outer, c->buf, (int)sizeof(c->buf), 0))
-        n = (long)strlen(c->buf);
-out:
-    cJSON_Delete(outer);
-    return n;
+    begin_body(c, &j);
+    json_obj_open(&j, NULL);
+    json_put_str(&j, "Resultado", c->rt->done);
+    json_obj_close(&j);
+    return send_body(c, &j);
 }
 
-static int h_index(struct route_ctx *c, const struct route *rt)
+/* "<mail>":{...the five fields...} with wire names (legacy false: "nombre")
+ * or the old list's capitalised names (legacy true: "Nombre"). */
+static void put_record(struct json *j, const struct client *cl, bool legacy)
 {
-    (void)rt;
+    json_obj_open(j, cl->mail);
+    for (int f = 0; f < CLIENT_NFIELDS; f++) {
+        const struct client_field_desc *d = &client_fields[f];
+        json_put_str(j, legacy ? d->legacy_name : d->name, client_get(cl, d->field));
+    }
+    json_obj_close(j);
+}
+
+static int h_index(struct route_ctx *c)
+{
     http_send_json(c->res, 200, NULL, index_body, sizeof(index_body) - 1);
     return 200;
 }
 
-static int h_health(struct route_ctx *c, const struct route *rt)
+/* Alive: the worker answers.  The store is not asked (that is /health/ready),
+ * so a platform restarting on this check never restarts over a store that a
+ * restart cannot fix. */
+static int h_health(struct route_ctx *c)
 {
-    static const char ok[] = "{\"status\":\"ok\"}";
-    enum cl_err e = manager_ping(c->store);
+    struct json j;
 
-    (void)rt;
-    if (e)
-        return lib_fail(c, e, NULL, "");
-    http_send_json(c->res, 200, NULL, ok, sizeof(ok) - 1);
-    return 200;
+    begin_body(c, &j);
+    json_obj_open(&j, NULL);
+    json_put_str(&j, "status", "ok");
+    json_obj_close(&j);
+    return send_body(c, &j);
 }
 
-static int h_cliente(struct route_ctx *c, const struct route *rt)
+/* Ready: the store answers a read and can take a write. */
+static int h_ready(struct route_ctx *c)
+{
+    const char *reason = NULL;
+    enum cl_err e = store_ready(c->store, &reason);
+
+    if (e) {
+        lib_fail(c, e, NULL);
+        snprintf(c->err.mensaje, sizeof(c->err.mensaje), "Almacenamiento no disponible: %s",
+                 reason ? reason : cl_strerror(e));
+        return 503;
+    }
+    return h_health(c);
+}
+
+static int h_cliente(struct route_ctx *c)
 {
     struct manager_reject rej;
     struct client cl;
     const char *mail;
+    struct json j;
     enum cl_err e;
-    long n;
     int st;
 
-    (void)rt;
     if ((st = need(c, "mail", &mail, NULL)))
         return st;
     if ((e = manager_get(c->store, mail, &cl, &rej)))
-        return lib_fail(c, e, &rej, not_found_mail);
-    if ((n = render_record(c, &cl, 0)) < 0)
-        return lib_fail(c, CL_NOMEM, NULL, "");
-    http_send_json(c->res, 200, NULL, c->buf, (size_t)n);
-    return 200;
+        return lib_fail(c, e, &rej);
+    begin_body(c, &j);
+    json_obj_open(&j, NULL);
+    put_record(&j, &cl, false);
+    json_obj_close(&j);
+    return send_body(c, &j);
 }
 
-/* Streams one record of the list: the first opens the response and the
- * object; each after that is preceded by a comma. */
-static int list_one(const struct client *cl, void *ctx)
+/* The list is rendered into c->buf and handed to the response a chunk at a
+ * time: the first chunk opens it (status line, no Content-Length), so an
+ * error before then still gets its own status. */
+static int flush_list(struct route_ctx *c)
 {
-    struct route_ctx *c = ctx;
-    long n = render_record(c, cl, 1);
-
-    if (n < 2) {
-        snprintf(c->detail, sizeof(c->detail), "out of memory rendering the list");
-        return 1;
-    }
-    if (!c->res->started) {
-        if (http_begin(c->res, 200, NULL, -1) || http_write(c->res, "{", 1))
-            return 1;
-    } else if (http_write(c->res, ",", 1)) {
-        return 1;
-    }
-    /* Drop the record's own braces: `"mail":{...}` goes inside the list's. */
-    return http_write(c->res, c->buf + 1, (size_t)n - 2) ? 1 : 0;
+    if (!c->res->started && http_begin(c->res, 200, NULL, -1))
+        return -1;
+    if (http_write(c->res, c->out.data, c->out.len))
+        return -1;
+    c->out.len = 0;
+    return 0;
 }
 
-static int h_clientes(struct route_ctx *c, const struct route *rt)
+struct list_walk {
+    struct route_ctx *c;
+    struct json j;
+    long n;
+};
+
+static int list_record(const struct client *cl, void *ctx)
 {
+    struct list_walk *w = ctx;
+
+    if (w->n++ == 0)
+        json_obj_open(&w->j, NULL);
+    put_record(&w->j, cl, true);
+    if (w->j.failed)
+        return 1;
+    return w->c->out.len >= LIST_CHUNK && flush_list(w->c) ? 1 : 0;
+}
+
+static int h_clientes(struct route_ctx *c)
+{
+    struct list_walk w = {c, {0}, 0};
     enum cl_err e;
 
-    (void)rt;
-    e = manager_walk(c->store, list_one, c);
-    if (!c->res->started) {
-        if (e || c->detail[0])
-            return lib_fail(c, e ? e : CL_NOMEM, NULL, "");
-        return http_fail(&c->err, 404, "No existen clientes actualmente");
+    begin_body(c, &w.j);
+    e = manager_walk(c->store, list_record, &w);
+    if (!c->res->started && !w.j.failed && !c->res->failed) {
+        /* nothing sent yet: an error or an empty store still has its status */
+        if (e)
+            return lib_fail(c, e, NULL);
+        if (w.n == 0)
+            return lib_fail(c, CL_NOT_FOUND, NULL);
     }
-    if (e && !c->detail[0])
-        snprintf(c->detail, sizeof(c->detail), "list cut short: %s: %s", cl_strerror(e),
-                 store_errmsg(c->store));
-    if (c->detail[0]) {
-        /* Headers are gone: the truncated body tells the client; log it. */
-        log_failure(c->req, 200, c->detail);
+    if (!e && !w.j.failed && json_obj_close(&w.j) == 0 && flush_list(c) == 0)
         return 200;
-    }
-    http_write(c->res, "}", 1);
+    if (c->res->failed)
+        return 200; /* the peer went away: nothing to tell anyone */
+    /* Headers are gone: the truncated body tells the client; log it. */
+    snprintf(c->detail, sizeof(c->detail), "list cut short: %s: %s",
+             e ? cl_strerror(e) : "rendering failed", e ? store_errmsg(c->store) : "");
+    log_failure(c, 200, c->detail);
     return 200;
 }
 
-static int h_aniadir(struct route_ctx *c, const struct route *rt)
+static int h_aniadir(struct route_ctx *c)
 {
     struct manager_reject rej;
     struct client cl;
@@ -221,14 +306,14 @@ static int h_aniadir(struct route_ctx *c, const struct route *rt)
             return st;
         rej.field = (enum client_field)f;
         if ((e = client_set(&cl, rej.field, v, len, &rej.reason)))
-            return lib_fail(c, e, &rej, not_found_mail);
+            return lib_fail(c, e, &rej);
     }
     if ((e = manager_add(c->store, &cl, &rej)))
-        return lib_fail(c, e, &rej, not_found_mail);
-    return send_result(c, rt->done);
+        return lib_fail(c, e, &rej);
+    return send_result(c);
 }
 
-static int h_eliminar(struct route_ctx *c, const struct route *rt)
+static int h_eliminar(struct route_ctx *c)
 {
     struct manager_reject rej;
     const char *mail;
@@ -238,81 +323,151 @@ static int h_eliminar(struct route_ctx *c, const struct route *rt)
     if ((st = need(c, "mail", &mail, NULL)))
         return st;
     if ((e = manager_delete(c->store, mail, &rej)))
-        return lib_fail(c, e, &rej, "El mail del cliente a borrar no existe");
-    return send_result(c, rt->done);
+        return lib_fail(c, e, &rej);
+    return send_result(c);
 }
 
-static int h_set(struct route_ctx *c, const struct route *rt)
+static int h_set(struct route_ctx *c)
 {
+    enum client_field field = c->rt->field;
     struct manager_reject rej;
     const char *mail, *value;
     enum cl_err e;
     int st;
 
-    if ((st = need(c, "mail", &mail, NULL)) || (st = need(c, client_fields[rt->field].name, &value, NULL)))
+    if ((st = need(c, "mail", &mail, NULL)) ||
+        (st = need(c, client_fields[field].name, &value, NULL)))
         return st;
-    if ((e = manager_update(c->store, mail, rt->field, value, &rej)))
-        return lib_fail(c, e, &rej, not_found_mail);
-    return send_result(c, rt->done);
+    if ((e = manager_update(c->store, mail, field, value, &rej)))
+        return lib_fail(c, e, &rej);
+    return send_result(c);
 }
 
 #define GET_ROUTE (HTTP_GET | HTTP_HEAD)
+/* clang-format off: one route per row reads as a table */
 static const struct route routes[] = {
-    {"/", GET_ROUTE, "GET, HEAD", h_index, 0, NULL},
-    {"/cliente", GET_ROUTE, "GET, HEAD", h_cliente, 0, NULL},
-    {"/clientes", GET_ROUTE, "GET, HEAD", h_clientes, 0, NULL},
-    {"/aniadir", HTTP_POST, "POST", h_aniadir, 0, "Cliente a\xc3\xb1" "adido con exito"},
-    {"/eliminar", HTTP_DELETE, "DELETE", h_eliminar, 0, "Cliente eliminado con exito"},
-    {"/setNombre", HTTP_PUT, "PUT", h_set, CLIENT_NOMBRE, "Nombre cambiado con exito"},
-    {"/setApellidos", HTTP_PUT, "PUT", h_set, CLIENT_APELLIDOS,
-     "Apellidos cambiados con exito"},
-    {"/setFechaNacimiento", HTTP_PUT, "PUT", h_set, CLIENT_FECHA_NACIMIENTO,
-     "Fecha de nacimiento cambiada con exito"},
-    {"/setDireccion", HTTP_PUT, "PUT", h_set, CLIENT_DIRECCION, "Direccion cambiada con exito"},
-    {"/health", GET_ROUTE, "GET, HEAD", h_health, 0, NULL},
+    {.path = "/", .methods = GET_ROUTE, .handler = h_index},
+    {.path = "/cliente", .methods = GET_ROUTE, .handler = h_cliente, .not_found = NOT_FOUND_MAIL},
+    {.path = "/clientes", .methods = GET_ROUTE, .handler = h_clientes,
+     .flags = ROUTE_WHOLE_LIST, .not_found = "No existen clientes actualmente"},
+    {.path = "/aniadir", .methods = HTTP_POST, .handler = h_aniadir,
+     .done = "Cliente a\xc3\xb1" "adido con exito"},
+    {.path = "/eliminar", .methods = HTTP_DELETE, .handler = h_eliminar,
+     .done = "Cliente eliminado con exito", .not_found = "El mail del cliente a borrar no existe"},
+    {.path = "/setNombre", .methods = HTTP_PUT, .handler = h_set, .field = CLIENT_NOMBRE,
+     .done = "Nombre cambiado con exito", .not_found = NOT_FOUND_MAIL},
+    {.path = "/setApellidos", .methods = HTTP_PUT, .handler = h_set, .field = CLIENT_APELLIDOS,
+     .done = "Apellidos cambiados con exito", .not_found = NOT_FOUND_MAIL},
+    {.path = "/setFechaNacimiento", .methods = HTTP_PUT, .handler = h_set,
+     .field = CLIENT_FECHA_NACIMIENTO, .done = "Fecha de nacimiento cambiada con exito",
+     .not_found = NOT_FOUND_MAIL},
+    {.path = "/setDireccion", .methods = HTTP_PUT, .handler = h_set, .field = CLIENT_DIRECCION,
+     .done = "Direccion cambiada con exito", .not_found = NOT_FOUND_MAIL},
+    {.path = "/health", .methods = GET_ROUTE, .handler = h_health},
+    {.path = "/health/ready", .methods = GET_ROUTE, .handler = h_ready},
 };
+/* clang-format on */
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* Whether `path` is the route's.  Exact today; a pattern with a {mail}
+ * segment (for /v1) would be matched, and its segment captured, here. */
+static bool matches(const struct route *rt, const char *path)
+{
+    return strcmp(rt->path, path) == 0;
+}
 
 static const struct route *find(const char *path)
 {
     if (!path)
         return NULL;
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-        if (strcmp(routes[i].path, path) == 0)
+    for (size_t i = 0; i < NROUTES; i++)
+        if (matches(&routes[i], path))
             return &routes[i];
     return NULL;
 }
 
-int route_allowed(const char *path, const char **allow)
+size_t route_count(void)
+{
+    return NROUTES;
+}
+
+const char *route_path(size_t i)
+{
+    return i < NROUTES ? routes[i].path : NULL;
+}
+
+int route_allow(size_t i, char *buf, size_t len)
+{
+    if (i >= NROUTES || !buf || len == 0)
+        return -1;
+    return http_allow_format(routes[i].methods, buf, len);
+}
+
+int route_allowed(const char *path, char *buf, size_t len)
 {
     const struct route *rt = find(path);
 
-    if (rt)
-        *allow = rt->allow;
-    return rt != NULL;
+    if (!rt || http_allow_format(rt->methods, buf, len) != 0)
+        return 0;
+    return 1;
+}
+
+void route_set_threads(int threads)
+{
+    atomic_store(&whole_list_max, threads > 1 ? threads - 1 : 1);
+}
+
+/* Runs the route's handler, under the whole-list cap when it has one. */
+static int run_handler(struct route_ctx *c)
+{
+    int st;
+
+    if (!(c->rt->flags & ROUTE_WHOLE_LIST))
+        return c->rt->handler(c);
+    if (atomic_fetch_add(&whole_lists, 1) >= atomic_load(&whole_list_max)) {
+        atomic_fetch_sub(&whole_lists, 1);
+        http_fail(&c->err, 503, UNAVAILABLE);
+        c->err.retry_after = 1;
+        c->quiet = true; /* a flood of these must not flood the log */
+        return 503;
+    }
+    st = c->rt->handler(c);
+    atomic_fetch_sub(&whole_lists, 1);
+    return st;
+}
+
+/* The one place an error response is rendered, in the route's style. */
+static void send_error(const struct route_ctx *c)
+{
+    http_send_error(c->res, &c->err);
 }
 
 int route_dispatch(struct store *store, struct http_request *req, struct http_response *res)
 {
     struct route_ctx c;
-    const struct route *rt = find(req->path);
     int st;
 
     c.store = store;
     c.req = req;
     c.res = res;
+    c.rt = find(req->path);
     c.detail[0] = '\0';
-    if (!rt) {
+    c.quiet = false;
+    if (!c.rt) {
         st = http_fail(&c.err, 404, "Ruta no encontrada");
-    } else if (!(rt->methods & (unsigned)req->method)) {
+    } else if (!(c.rt->methods & (unsigned)req->method)) {
         st = http_fail(&c.err, 405, "Metodo no permitido");
-        c.err.allow = rt->allow;
+        set_allow(&c, c.rt->methods);
+    } else if (http_cross_site(req)) {
+        /* A page of another site cannot change data through a browser. */
+        st = http_fail(&c.err, 403, "Peticion de otro sitio no permitida");
     } else if ((st = http_parse_params(req, &c.err)) == 0) {
-        st = rt->handler(&c, rt);
+        st = run_handler(&c);
     }
     if (st >= 400 && !res->started) {
-        http_send_error(res, &c.err);
-        if (st >= 500)
-            log_failure(req, st, c.detail[0] ? c.detail : c.err.mensaje);
+        send_error(&c);
+        if (st >= 500 && !c.quiet)
+            log_failure(&c, st, c.detail[0] ? c.detail : c.err.mensaje);
     }
     return res->status;
 }

@@ -2,18 +2,43 @@
 #ifndef CLIENTES_ROUTE_H
 #define CLIENTES_ROUTE_H
 
+#include <stddef.h>
+
 #include "http.h"
 #include "store.h"
 
 /* Serves one request: finds the route for req->path (404 when none, 405 with
- * Allow when the method is not the route's), decodes the parameters (400 on
- * malformed input), runs the handler over `store` and sends the response
- * through `res`.  Every error goes out through http_send_error(); 5xx are
- * logged to stderr with the request id.  Returns the status sent. */
+ * Allow when the method is not the route's), refuses a state-changing
+ * request from another site (403, see http_cross_site()), decodes the
+ * parameters (400 on malformed input), runs the handler over `store` and
+ * sends the response through `res`.  Every error goes out through one
+ * renderer; each 5xx leaves one log line (request id, method, route, status,
+ * the library's detail).  Returns the status sent. */
 int route_dispatch(struct store *store, struct http_request *req, struct http_response *res);
 
-/* For a known path, stores in *allow the methods it accepts ("GET, HEAD")
- * and returns 1; returns 0 for an unknown path. */
-int route_allowed(const char *path, const char **allow);
+/* Tells the router how many threads serve requests (call before they
+ * start).  A whole-list route (GET /clientes) walks the entire store; one
+ * client fetching it over many connections could otherwise hold every
+ * thread while a lookup waits.  At most threads - 1 of them (at least one)
+ * run at once; one more is answered 503 with Retry-After at once.  Until
+ * this is called the limit is 1. */
+void route_set_threads(int threads);
+
+/* The table, for whoever must agree with it (nginx's Allow map for the
+ * methods it answers itself, generated at start).  Routes are numbered
+ * 0 .. route_count() - 1. */
+size_t route_count(void);
+
+/* The exact path of route i, or NULL when i is out of range. */
+const char *route_path(size_t i);
+
+/* Writes route i's Allow value ("GET, HEAD") into buf (len bytes).  Returns
+ * 0, or -1 when i is out of range or the value does not fit. */
+int route_allow(size_t i, char *buf, size_t len);
+
+/* For a known path, writes the methods it accepts ("GET, HEAD") into buf
+ * (len bytes) and returns 1; returns 0 for an unknown path (buf untouched).
+ * A seam for the tests and the fuzz harness. */
+int route_allowed(const char *path, char *buf, size_t len);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "log.h"
 #include "route.h"
 #include "store.h"
 
@@ -77,6 +78,14 @@ static void serve(struct worker *w, FCGX_Request *fr)
         r->path = param(fr, "SCRIPT_NAME");
     r->query = param(fr, "QUERY_STRING");
     r->content_type = param(fr, "CONTENT_TYPE");
+    r->origin = param(fr, "HTTP_ORIGIN");
+    r->sec_fetch_site = param(fr, "HTTP_SEC_FETCH_SITE");
+    r->host = param(fr, "HTTP_HOST");
+    /* the scheme the client used: the proxy's word for it when there is one
+     * (Heroku's router terminates TLS), else nginx's own */
+    r->scheme = param(fr, "HTTP_X_FORWARDED_PROTO");
+    if (!r->scheme)
+        r->scheme = param(fr, "REQUEST_SCHEME");
     r->nparams = 0;
     id = param(fr, "REQUEST_ID");
     http_set_request_id(r, id ? id : param(fr, "HTTP_X_REQUEST_ID"));
@@ -189,6 +198,7 @@ int main(void)
     sigset_t stop;
     int nthreads, fd, sig, rc = 0;
 
+    wlog_init("clientes-worker", WLOG_INFO);
     if (!url || !*url)
         url = DEFAULT_DATABASE_URL;
     if (!listen_addr || !*listen_addr) {
@@ -199,6 +209,7 @@ int main(void)
     }
     if ((nthreads = env_threads()) < 0 || refuse_ephemeral(url))
         return 1;
+    route_set_threads(nthreads);
 
     /* Signals are taken by main() alone, through sigwait(); the threads
      * inherit the mask.  A peer that went away is an EPIPE, not a death. */

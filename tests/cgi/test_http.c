@@ -109,6 +109,40 @@ static void test_method_parse(void **state)
     assert_int_equal(http_method_parse(NULL), HTTP_OTHER);
 }
 
+/* The one method table: names, and the Allow value of a set of bits. */
+static void test_method_names_and_allow(void **state)
+{
+    char buf[64];
+
+    (void)state;
+    assert_string_equal(http_method_name(HTTP_GET), "GET");
+    assert_string_equal(http_method_name(HTTP_HEAD), "HEAD");
+    assert_string_equal(http_method_name(HTTP_POST), "POST");
+    assert_string_equal(http_method_name(HTTP_PUT), "PUT");
+    assert_string_equal(http_method_name(HTTP_DELETE), "DELETE");
+    assert_string_equal(http_method_name(HTTP_OTHER), "-");
+    assert_string_equal(http_method_name(HTTP_GET | HTTP_HEAD), "-");
+    for (unsigned m = HTTP_GET; m <= HTTP_DELETE; m <<= 1)
+        assert_int_equal(http_method_parse(http_method_name((enum http_method)m)), m);
+
+    assert_int_equal(http_allow_format(HTTP_GET | HTTP_HEAD, buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "GET, HEAD");
+    assert_int_equal(http_allow_format(HTTP_DELETE | HTTP_GET, buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "GET, DELETE");
+    assert_int_equal(http_allow_format(HTTP_PUT, buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "PUT");
+    assert_int_equal(
+        http_allow_format(HTTP_GET | HTTP_HEAD | HTTP_POST | HTTP_PUT | HTTP_DELETE, buf, 29),
+        0);
+    assert_string_equal(buf, "GET, HEAD, POST, PUT, DELETE");
+    /* does not fit, or nothing to say: refused, and buf left empty */
+    assert_int_equal(http_allow_format(HTTP_GET | HTTP_HEAD, buf, 9), -1);
+    assert_string_equal(buf, "");
+    assert_int_equal(http_allow_format(0, buf, sizeof(buf)), -1);
+    assert_string_equal(buf, "");
+    assert_int_equal(http_allow_format(HTTP_GET, buf, 0), -1);
+}
+
 static void test_request_id(void **state)
 {
     struct http_request *r = req_new();
@@ -559,6 +593,37 @@ static void test_decode_form_body_refusals(void **state)
     free(big);
 }
 
+/* GET and HEAD take no body: one is refused whatever its type, rather than
+ * silently read (a form) or ignored (anything else). */
+static void test_body_on_safe_methods(void **state)
+{
+    static const char *const types[] = {"application/x-www-form-urlencoded", "text/plain",
+                                        NULL};
+    struct http_request *r = req_new();
+    struct http_error err;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        r->method = HTTP_GET;
+        assert_int_equal(parse(r, "mail=a%40b.es", types[i], "mail=x%40y.es", 13, &err), 400);
+        assert_string_equal(err.mensaje, "Una peticion GET no admite cuerpo");
+        r->method = HTTP_HEAD;
+        assert_int_equal(parse(r, NULL, types[i], "x", 1, &err), 400);
+        assert_string_equal(err.mensaje, "Una peticion HEAD no admite cuerpo");
+    }
+    /* an empty body is no body */
+    r->method = HTTP_GET;
+    expect_accepted(r, "mail=a%40b.es", "application/x-www-form-urlencoded", "", 0, 1);
+    /* the writing methods take theirs */
+    r->method = HTTP_POST;
+    expect_accepted(r, NULL, "application/x-www-form-urlencoded", "a=1&b=2", 7, 2);
+    r->method = HTTP_PUT;
+    expect_accepted(r, "a=1", "application/x-www-form-urlencoded", "b=2", 3, 2);
+    r->method = HTTP_DELETE;
+    expect_accepted(r, NULL, "application/x-www-form-urlencoded", "mail=a%40b.es", 13, 1);
+    free(r);
+}
+
 static void test_parse_params_resets(void **state)
 {
     struct http_request *r = req_new();
@@ -791,6 +856,22 @@ static void test_send_error_longest_message(void **state)
                         "400");
     cJSON_Delete(j);
     cgi_out_free(&o);
+
+    /* and every byte a control character (six bytes each when escaped) */
+    memset(msg, '\x01', sizeof(msg) - 1);
+    http_fail(&err, 400, "%s", msg);
+    cgi_out_init(&o);
+    http_response_init(&res, cgi_out_write, &o, false);
+    assert_int_equal(http_send_error(&res, &err), 0);
+    cgi_split_response(&o, &r);
+    assert_int_equal(r.body_len, strlen("{\"mensaje\":\"\",\"status\":\"400\"}") +
+                                     6 * (HTTP_MESSAGE_MAX - 1));
+    j = cJSON_ParseWithLength(r.body, r.body_len);
+    assert_non_null(j);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "mensaje")),
+                        err.mensaje);
+    cJSON_Delete(j);
+    cgi_out_free(&o);
 }
 
 static void test_send_error_after_start(void **state)
@@ -834,6 +915,7 @@ static void test_fail_and_reason(void **state)
 
     assert_string_equal(http_reason(200), "OK");
     assert_string_equal(http_reason(400), "Bad Request");
+    assert_string_equal(http_reason(403), "Forbidden");
     assert_string_equal(http_reason(404), "Not Found");
     assert_string_equal(http_reason(405), "Method Not Allowed");
     assert_string_equal(http_reason(411), "Length Required");
@@ -849,6 +931,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_method_parse),
+        cmocka_unit_test(test_method_names_and_allow),
         cmocka_unit_test(test_request_id),
         cmocka_unit_test(test_decode_basic),
         cmocka_unit_test(test_decode_empty_segments),
@@ -864,6 +947,7 @@ int main(void)
         cmocka_unit_test(test_decode_query_too_long),
         cmocka_unit_test(test_decode_form_body),
         cmocka_unit_test(test_decode_form_body_refusals),
+        cmocka_unit_test(test_body_on_safe_methods),
         cmocka_unit_test(test_parse_params_resets),
         cmocka_unit_test(test_send_json_bytes),
         cmocka_unit_test(test_head_only_and_streamed),

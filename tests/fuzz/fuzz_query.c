@@ -2,11 +2,12 @@
  * bytes -> parameters or a 400/413/414 reason, through the real
  * http_parse_params(), checked against a reference decoder written here.
  *
- * Each input runs twice: (A) the bytes before the first NUL as the query
- * string; (B) when the input holds a NUL, the bytes before it as the query
- * and the bytes after it as the body, under a Content-Type picked by the
- * input length (form-encoded in several spellings, or not form at all, in
- * which case the body must be ignored). */
+ * Each input runs up to three times: (A) the bytes before the first NUL as
+ * the query string of a GET; (B) when the input holds a NUL, the bytes
+ * before it as the query and the bytes after it as the body of a POST, under
+ * a Content-Type picked by the input length (form-encoded in several
+ * spellings, or not form at all, in which case the body must be ignored);
+ * (C) the same as a GET, which takes no body: refused when there is one. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -142,7 +143,8 @@ static int ref_is_form(const char *ct)
 
 static struct http_request req; /* ~33 KB: static, reset for every run */
 
-static void check(const char *query, const char *ct, const char *body, size_t body_len)
+static void check(enum http_method method, const char *query, const char *ct, const char *body,
+                  size_t body_len)
 {
     struct http_error err;
     struct ref ref = {.n = 0};
@@ -150,9 +152,9 @@ static void check(const char *query, const char *ct, const char *body, size_t bo
     size_t qlen = strlen(query);
 
     memset(&req, 0, sizeof(req));
-    req.method = HTTP_GET;
-    req.method_name = "GET";
-    req.path = "/cliente";
+    req.method = method;
+    req.method_name = method == HTTP_GET ? "GET" : "POST";
+    req.path = method == HTTP_GET ? "/cliente" : "/aniadir";
     req.query = query;
     req.content_type = ct;
     req.body = body;
@@ -162,6 +164,8 @@ static void check(const char *query, const char *ct, const char *body, size_t bo
     rc = http_parse_params(&req, &err);
 
     if (qlen > HTTP_QUERY_MAX || ref_parse(&ref, query, qlen) != 0)
+        ref_rc = -1;
+    else if (body_len && method == HTTP_GET) /* GET and HEAD take no body */
         ref_rc = -1;
     else if (body_len && ref_is_form(ct) &&
              (body_len > HTTP_BODY_MAX || ref_parse(&ref, body, body_len) != 0))
@@ -218,14 +222,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     memcpy(query, data, qlen);
     query[qlen] = '\0';
-    check(query, NULL, NULL, 0);
+    check(HTTP_GET, query, NULL, NULL, 0);
     if (nul) {
         size_t blen = size - qlen - 1;
         char *body = malloc(blen ? blen : 1); /* exact size: overreads are caught */
         if (!body)
             abort();
         memcpy(body, nul + 1, blen);
-        check(query, content_types[size % NCT], body, blen);
+        check(HTTP_POST, query, content_types[size % NCT], body, blen);
+        check(HTTP_GET, query, content_types[size % NCT], body, blen);
         free(body);
     }
     free(query);

@@ -8,6 +8,10 @@
  *            bit 3: store (0 = the seeded one, 1 = an empty one)
  *            bits 4-5: n > 0: the peer goes away after n writes (the first
  *            is the status line and headers), so later writes fail
+ *            bits 6-7: where the request says it comes from (Host is always
+ *            fuzz.example over http): 0 nothing (curl), 1 Sec-Fetch-Site
+ *            cross-site, 2 Origin https://evil.example, 3 Origin
+ *            http://fuzz.example (its own)
  *   then     DOCUMENT_URI \n QUERY_STRING \n CONTENT_TYPE \n X-Request-Id \n body
  *            (fields missing at the end are absent, i.e. NULL; the body is
  *            everything after the fourth newline, NULs included)
@@ -29,13 +33,25 @@
 #include "manager.h"
 #include "route.h"
 #include "store.h"
+#include "support.h"
 
 #define MAX_SNAPSHOT 16
 
 static const char *const methods[8] = {"GET", "HEAD", "POST", "PUT", "DELETE", "get", "PATCH",
                                        NULL};
 
-/* The seeded store holds the example client plus these. */
+/* bits 6-7: {Sec-Fetch-Site, Origin}, and whether that is another site */
+static const struct {
+    const char *sec_fetch_site, *origin;
+    int foreign;
+} senders[4] = {
+    {NULL, NULL, 0},
+    {"cross-site", NULL, 1},
+    {NULL, "https://evil.example", 1},
+    {NULL, "http://fuzz.example", 0},
+};
+
+/* The seeded store holds the example client plus these (by enum client_field). */
 static const char *const seed_clients[][CLIENT_NFIELDS] = {
     {"Ana", "L\xc3\xb3" "pez D\xc3\xad" "az", "ana@x.es", "8/09/1978", "Calle Mayor 1"},
     {"O'Brien", "\"Quoted\" \\ Name", "Mixed.Case@Example.COM", "2000-02-29",
@@ -49,7 +65,6 @@ struct fstore {
 };
 
 static char dir[512];
-static char db_path[2][600];
 static struct fstore stores[2];
 
 static struct http_request req, pre; /* ~33 KB each: static, reset per run */
@@ -81,39 +96,29 @@ static int list(struct store *s, struct client *c)
 
 static void cleanup(void)
 {
-    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-    char p[700];
-
     for (int i = 0; i < 2; i++) {
         store_close(stores[i].s);
         stores[i].s = NULL;
-        for (size_t k = 0; k < sizeof(suffix) / sizeof(suffix[0]); k++) {
-            if (snprintf(p, sizeof(p), "%.600s%s", db_path[i], suffix[k]) < (int)sizeof(p))
-                unlink(p);
-        }
     }
     if (dir[0])
-        rmdir(dir);
+        ts_rmtree(dir);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    const char *tmp = getenv("TMPDIR");
-    char url[800], err[512] = "";
+    char path[700], url[800], err[512] = "";
 
     (void)argc;
     (void)argv;
     trace = getenv("FUZZ_TRACE") != NULL;
-    if (snprintf(dir, sizeof(dir), "%s/clientes-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp") >=
-            (int)sizeof(dir) ||
-        !mkdtemp(dir)) {
-        perror(dir);
+    if (ts_mkdtemp(dir, sizeof(dir), NULL) != 0) {
+        perror("fuzz_request: mkdtemp");
         exit(1);
     }
     atexit(cleanup);
     for (int i = 0; i < 2; i++) {
-        snprintf(db_path[i], sizeof(db_path[i]), "%s/%s.db", dir, i ? "empty" : "seeded");
-        snprintf(url, sizeof(url), "sqlite://%.600s?busy_timeout=100", db_path[i]);
+        ts_join(path, sizeof(path), dir, i ? "empty.db" : "seeded.db");
+        snprintf(url, sizeof(url), "sqlite://%s?busy_timeout=100", path);
         if (store_open(url, &stores[i].s, err, sizeof(err)) != CL_OK) {
             fprintf(stderr, "fuzz_request: store_open(%s): %s\n", url, err);
             exit(1);
@@ -121,20 +126,42 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     }
     for (size_t k = 0; k < sizeof(seed_clients) / sizeof(seed_clients[0]); k++) {
         struct client c;
-        client_init(&c);
-        for (int f = 0; f < CLIENT_NFIELDS; f++)
-            FUZZ_CHECK(client_set(&c, (enum client_field)f, seed_clients[k][f],
-                                  strlen(seed_clients[k][f]), NULL) == CL_OK,
-                       "seed %zu field %d", k, f);
+        FUZZ_CHECK(ts_client_from(&c, seed_clients[k]) == CL_OK, "seed %zu refused", k);
         FUZZ_CHECK(manager_add(stores[0].s, &c, NULL) == CL_OK, "seed %zu", k);
     }
-    FUZZ_CHECK(manager_delete(stores[1].s, "ejemplo@gmail.com", NULL) == CL_OK, "empty store");
+    FUZZ_CHECK(manager_delete(stores[1].s, TS_EXAMPLE_MAIL, NULL) == CL_OK, "empty store");
     for (int i = 0; i < 2; i++)
         stores[i].nsnap = list(stores[i].s, stores[i].snap);
     return 0;
 }
 
-/* -------------------------------------------------------- input -> request */
+/* ----------------------------------------------------------- one input */
+
+/* Everything one input is: the request's fields, decoded from the bytes,
+ * what the harness predicts (from its own decoding, before the request),
+ * and what came back. */
+struct run {
+    const char *method;
+    int sender; /* index into senders[] */
+    struct fstore *fs;
+    char *fields[4]; /* DOCUMENT_URI, QUERY_STRING, CONTENT_TYPE, X-Request-Id */
+    char *body;
+    size_t body_len;
+    struct cgi_out out;
+
+    /* the prediction */
+    const char *path, *mail;
+    char allow[64];
+    int known, allowed, pst; /* path in the table; method allowed; 0 or parse status */
+    int cross;               /* a state-changing request from another site */
+    struct client before;    /* the record `mail` names, when found == CL_OK */
+    enum cl_err found;
+
+    /* the response */
+    int st, head, retry;
+    size_t hlen, blen;
+    const char *rbody;
+};
 
 /* A NUL-terminated copy of p[0..n) in a buffer of exactly n + 1 bytes. */
 static char *dup_field(const char *p, size_t n)
@@ -148,23 +175,99 @@ static char *dup_field(const char *p, size_t n)
     return s;
 }
 
-static void fill(struct http_request *r, const char *method, char *const fields[4],
-                 const char *body, size_t body_len)
+/* Splits the input into the method, the store, the peer's failure point,
+ * the four fields and the body (see the layout at the top). */
+static void decode_input(struct run *r, const uint8_t *data, size_t size)
 {
-    memset(r, 0, sizeof(*r));
-    r->method_name = method;
-    r->method = http_method_parse(method);
-    r->path = fields[0];
-    r->query = fields[1];
-    r->content_type = fields[2];
-    r->body = body;
-    r->body_len = body_len;
-    http_set_request_id(r, fields[3]);
-    if (!r->request_id[0])
-        snprintf(r->request_id, sizeof(r->request_id), "fuzz");
+    const char *p = (const char *)data + 1, *end = (const char *)data + size;
+
+    r->method = methods[data[0] & 7];
+    r->fs = &stores[(data[0] >> 3) & 1];
+    r->sender = (data[0] >> 6) & 3;
+    cgi_out_init(&r->out);
+    if (data[0] & 0x30)
+        r->out.fail_from = (data[0] >> 4) & 3;
+    for (int i = 0; i < 4 && p; i++) { /* p == NULL: no more fields */
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        r->fields[i] = dup_field(p, (size_t)((nl ? nl : end) - p));
+        p = nl ? nl + 1 : NULL;
+    }
+    if (p)
+        r->body_len = (size_t)(end - p);
+    r->body = malloc(r->body_len ? r->body_len : 1); /* exact size: overreads are caught */
+    if (!r->body)
+        abort();
+    if (r->body_len)
+        memcpy(r->body, p, r->body_len);
 }
 
-/* ------------------------------------------------------------- the checks */
+static void fill(struct http_request *q, const struct run *r)
+{
+    memset(q, 0, sizeof(*q));
+    q->method_name = r->method;
+    q->method = http_method_parse(r->method);
+    q->path = r->fields[0];
+    q->query = r->fields[1];
+    q->content_type = r->fields[2];
+    q->body = r->body;
+    q->body_len = r->body_len;
+    q->sec_fetch_site = senders[r->sender].sec_fetch_site;
+    q->origin = senders[r->sender].origin;
+    q->host = "fuzz.example";
+    q->scheme = "http";
+    http_set_request_id(q, r->fields[3]);
+    if (!q->request_id[0])
+        snprintf(q->request_id, sizeof(q->request_id), "fuzz");
+}
+
+static int method_allowed(const char *allow, const char *method)
+{
+    size_t n = method ? strlen(method) : 0;
+
+    for (const char *p = allow; n && p && *p; p = strchr(p, ','), p = p ? p + 1 : NULL) {
+        while (*p == ' ')
+            p++;
+        if (strncmp(p, method, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+    }
+    return 0;
+}
+
+/* What the request should do, decided with the same decoder beforehand:
+ * whether the route exists and takes the method, whether the parameters
+ * decode, and the record the mail names. */
+static void predict(struct run *r)
+{
+    struct http_error perr;
+
+    fill(&pre, r);
+    r->path = pre.path;
+    r->known = route_allowed(r->path, r->allow, sizeof(r->allow));
+    r->allowed = r->known && pre.method != HTTP_OTHER && method_allowed(r->allow, r->method);
+    r->cross = senders[r->sender].foreign && pre.method != HTTP_OTHER &&
+               !(pre.method & (HTTP_GET | HTTP_HEAD));
+    r->pst = http_parse_params(&pre, &perr);
+    if (r->pst == 0)
+        r->mail = http_param(&pre, "mail", NULL);
+    client_init(&r->before);
+    r->found = r->mail ? manager_get(r->fs->s, r->mail, &r->before, NULL) : CL_INVALID;
+    FUZZ_CHECK(r->found == CL_OK || r->found == CL_NOT_FOUND || r->found == CL_INVALID,
+               "get: %d", (int)r->found);
+}
+
+static void dispatch(struct run *r)
+{
+    struct http_response res;
+
+    fill(&req, r);
+    r->head = req.method == HTTP_HEAD;
+    http_response_init(&res, cgi_out_write, &r->out, r->head);
+    r->st = route_dispatch(r->fs->s, &req, &res);
+    if (trace)
+        fprintf(stderr, "fuzz_request: %s %s ? %s -> %d\n", r->method ? r->method : "-",
+                r->path ? r->path : "-", pre.query ? pre.query : "-", r->st);
+    FUZZ_CHECK(res.started && r->st == res.status, "returned %d, sent %d", r->st, res.status);
+}
 
 /* The value of header `name` (case-insensitive) in head[0..hlen) into val
  * (when it fits cap); returns how many times it occurs. */
@@ -182,19 +285,6 @@ static int header(const char *head, size_t hlen, const char *name, char *val, si
     return found;
 }
 
-static int method_allowed(const char *allow, const char *method)
-{
-    size_t n = method ? strlen(method) : 0;
-
-    for (const char *p = allow; n && p && *p; p = strchr(p, ','), p = p ? p + 1 : NULL) {
-        while (*p == ' ')
-            p++;
-        if (strncmp(p, method, n) == 0 && (p[n] == ',' || p[n] == '\0'))
-            return 1;
-    }
-    return 0;
-}
-
 static const char *json_str(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -203,27 +293,101 @@ static const char *json_str(const cJSON *o, const char *key)
     return v->valuestring;
 }
 
-/* `o` is {"<mail>":{...}} for record `c` with wire (legacy=0) or
- * capitalised (legacy=1) keys. */
-static void check_record(const cJSON *item, const struct client *c, int legacy)
+static void check_record(const cJSON *item, const struct client *c, bool legacy)
 {
-    FUZZ_CHECK(cJSON_IsObject(item) && item->string && strcmp(item->string, c->mail) == 0,
-               "record key is not the mail '%s'", c->mail);
-    FUZZ_CHECK(cJSON_GetArraySize(item) == CLIENT_NFIELDS, "record with %d keys",
-               cJSON_GetArraySize(item));
-    for (int f = 0; f < CLIENT_NFIELDS; f++) {
-        const struct client_field_desc *d = &client_fields[f];
-        const char *v = json_str(item, legacy ? d->legacy_name : d->name);
-        FUZZ_CHECK(strcmp(v, client_get(c, d->field)) == 0, "field %s differs", d->name);
-    }
+    const char *why = ts_check_record(item, c, legacy);
+
+    FUZZ_CHECK(!why, "record of '%s': %s", c->mail, why);
 }
 
-static int same_client(const struct client *a, const struct client *b)
+/* The status line and the headers: one of each, the JSON type, a length
+ * that matches the body, Allow exactly on 405, Retry-After only on 503 (and
+ * on every 503 but the store's permanent one, see check_body()). */
+static void check_head(struct run *r)
 {
-    for (int f = 0; f < CLIENT_NFIELDS; f++)
-        if (strcmp(client_get(a, (enum client_field)f), client_get(b, (enum client_field)f)))
-            return 0;
-    return 1;
+    const struct cgi_out *o = &r->out;
+    const char *sep;
+    char val[256];
+    int st = r->st;
+
+    FUZZ_CHECK(st >= 200 && st <= 599 && (st < 500 || st == 503), "status %d", st);
+    FUZZ_CHECK(o->len > 12 && memcmp(o->data, "Status: ", 8) == 0 && o->data[8] >= '1' &&
+                   o->data[8] <= '5' && o->data[9] >= '0' && o->data[9] <= '9' &&
+                   o->data[10] >= '0' && o->data[10] <= '9' && o->data[11] == ' ' &&
+                   atoi(o->data + 8) == st,
+               "bad status line");
+    sep = strstr(o->data, "\r\n\r\n");
+    FUZZ_CHECK(sep, "no end of headers");
+    r->hlen = (size_t)(sep - o->data) + 2;
+    r->rbody = sep + 4;
+    r->blen = o->len - (size_t)(r->rbody - o->data);
+
+    FUZZ_CHECK(header(o->data, r->hlen, "Status", NULL, 0) == 1, "Status line count");
+    FUZZ_CHECK(header(o->data, r->hlen, "Content-Type", val, sizeof(val)) == 1 &&
+                   strcmp(val, "application/json; charset=utf-8") == 0,
+               "Content-Type");
+    if (header(o->data, r->hlen, "Content-Length", val, sizeof(val))) {
+        char *e;
+        long cl = strtol(val, &e, 10);
+        FUZZ_CHECK(*val && !*e && cl >= 0, "Content-Length '%s'", val);
+        if (!r->head && !o->failed)
+            FUZZ_CHECK((size_t)cl == r->blen, "Content-Length %ld, body %zu", cl, r->blen);
+    } else {
+        FUZZ_CHECK(st == 200 && r->path && strcmp(r->path, "/clientes") == 0,
+                   "no Content-Length on %d %s", st, r->path ? r->path : "-");
+    }
+    FUZZ_CHECK((header(o->data, r->hlen, "Allow", val, sizeof(val)) == 1) == (st == 405),
+               "Allow header and status %d", st);
+    if (st == 405 && r->known)
+        FUZZ_CHECK(strcmp(val, r->allow) == 0, "Allow '%s', route allows '%s'", val, r->allow);
+    r->retry = header(o->data, r->hlen, "Retry-After", NULL, 0);
+    FUZZ_CHECK(r->retry == 0 || (r->retry == 1 && st == 503), "Retry-After on %d", st);
+}
+
+/* The body: nothing after HEAD, nothing after the peer left, otherwise one
+ * JSON object in valid UTF-8 of the shape the status and route call for. */
+static void check_body(struct run *r)
+{
+    const struct cgi_out *o = &r->out;
+    const char *jend = NULL;
+    cJSON *j;
+
+    if (r->head) {
+        FUZZ_CHECK(r->blen == 0, "%zu body bytes after HEAD", r->blen);
+        return;
+    }
+    if (o->failed) {
+        /* the peer is gone: only that nothing was written after the refusal */
+        FUZZ_CHECK(o->calls == o->fail_from + 1, "%d writes after the peer went away",
+                   o->calls - o->fail_from - 1);
+        return;
+    }
+    j = cJSON_ParseWithLengthOpts(r->rbody, r->blen, &jend, 0);
+    FUZZ_CHECK(j && jend == r->rbody + r->blen, "body is not one JSON value: %.200s", r->rbody);
+    FUZZ_CHECK(cJSON_IsObject(j), "body is not an object");
+    FUZZ_CHECK(fuzz_utf8_valid(r->rbody, r->blen), "body is not UTF-8");
+    if (r->st >= 400) {
+        const char *m = json_str(j, "mensaje");
+        char code[8];
+        snprintf(code, sizeof(code), "%d", r->st);
+        FUZZ_CHECK(*m, "empty mensaje");
+        FUZZ_CHECK(strcmp(json_str(j, "status"), code) == 0, "status member");
+        if (r->st == 503) /* transient unless the store needs an operator */
+            FUZZ_CHECK(r->retry == (strncmp(m, "Almacenamiento", 14) != 0),
+                       "503 '%s' with %d Retry-After", m, r->retry);
+        FUZZ_CHECK(cJSON_GetArraySize(j) == 2, "error with %d members", cJSON_GetArraySize(j));
+    } else if (strcmp(r->path, "/cliente") == 0) {
+        FUZZ_CHECK(cJSON_GetArraySize(j) == 1, "/cliente with %d members",
+                   cJSON_GetArraySize(j));
+        check_record(j->child, &r->before, false);
+    } else if (strcmp(r->path, "/clientes") == 0) {
+        const cJSON *item = j->child;
+        FUZZ_CHECK(cJSON_GetArraySize(j) == r->fs->nsnap, "/clientes lists %d of %d",
+                   cJSON_GetArraySize(j), r->fs->nsnap);
+        for (int i = 0; i < r->fs->nsnap; i++, item = item->next)
+            check_record(item, &r->fs->snap[i], true);
+    }
+    cJSON_Delete(j);
 }
 
 static const struct client_field_desc *setter_field(const char *path)
@@ -238,201 +402,111 @@ static const struct client_field_desc *setter_field(const char *path)
     return NULL;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Whether a request to a known route, allowed, with parameters that decode,
+ * should succeed: judged from the store before the request and the
+ * library's validators. */
+static int should_succeed(const struct run *r)
 {
-    char *fields[4] = {NULL, NULL, NULL, NULL}, *body;
-    const char *p, *end, *method, *path, *allow = NULL, *mail = NULL;
-    struct fstore *fs;
-    struct http_response res;
-    struct http_error perr;
-    struct cgi_out o;
-    struct client before, after, now[MAX_SNAPSHOT];
-    enum cl_err found;
-    size_t body_len = 0, hlen = 0, blen = 0;
-    const char *rbody = NULL;
-    int st, pst, nnow, head, known, allowed;
-    char val[256];
+    const struct client_field_desc *sf = setter_field(r->path);
+    int ok;
 
-    if (size == 0)
-        return 0;
-    method = methods[data[0] & 7];
-    fs = &stores[(data[0] >> 3) & 1];
-    cgi_out_init(&o);
-    if (data[0] & 0x30)
-        o.fail_from = (data[0] >> 4) & 3;
-    p = (const char *)data + 1;
-    end = (const char *)data + size;
-    for (int i = 0; i < 4 && p; i++) { /* p == NULL: no more fields */
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        fields[i] = dup_field(p, (size_t)((nl ? nl : end) - p));
-        p = nl ? nl + 1 : NULL;
+    if (strcmp(r->path, "/cliente") == 0 || strcmp(r->path, "/eliminar") == 0 || sf)
+        ok = r->found == CL_OK;
+    else if (strcmp(r->path, "/clientes") == 0)
+        ok = r->fs->nsnap > 0;
+    else if (strcmp(r->path, "/aniadir") == 0)
+        ok = r->found == CL_NOT_FOUND; /* validity is checked below */
+    else
+        ok = 1; /* "/" and /health */
+    if (sf && ok) {
+        const char *v = http_param(&pre, sf->name, NULL);
+        ok = v && client_validate(sf->field, v, strlen(v), NULL) == CL_OK;
     }
-    if (p)
-        body_len = (size_t)(end - p);
-    body = malloc(body_len ? body_len : 1); /* exact size: overreads are caught */
-    if (!body)
-        abort();
-    if (body_len)
-        memcpy(body, p, body_len);
-
-    /* What the request should do, decided with the same decoder beforehand. */
-    fill(&pre, method, fields, body, body_len);
-    path = pre.path;
-    known = route_allowed(path, &allow);
-    allowed = known && pre.method != HTTP_OTHER && method_allowed(allow, method);
-    pst = http_parse_params(&pre, &perr);
-    if (pst == 0)
-        mail = http_param(&pre, "mail", NULL);
-    client_init(&before);
-    found = mail ? manager_get(fs->s, mail, &before, NULL) : CL_INVALID;
-    FUZZ_CHECK(found == CL_OK || found == CL_NOT_FOUND || found == CL_INVALID, "get: %d",
-               (int)found);
-
-    /* The request itself. */
-    fill(&req, method, fields, body, body_len);
-    head = req.method == HTTP_HEAD;
-    http_response_init(&res, cgi_out_write, &o, head);
-    st = route_dispatch(fs->s, &req, &res);
-
-    if (trace)
-        fprintf(stderr, "fuzz_request: %s %s ? %s -> %d\n", method ? method : "-",
-                path ? path : "-", pre.query ? pre.query : "-", st);
-
-    /* ---- the response */
-    FUZZ_CHECK(res.started && st == res.status, "returned %d, sent %d", st, res.status);
-    FUZZ_CHECK(st >= 200 && st <= 599 && (st < 500 || st == 503), "status %d", st);
-    FUZZ_CHECK(o.len > 12 && memcmp(o.data, "Status: ", 8) == 0 && o.data[8] >= '1' &&
-                   o.data[8] <= '5' && o.data[9] >= '0' && o.data[9] <= '9' &&
-                   o.data[10] >= '0' && o.data[10] <= '9' && o.data[11] == ' ' &&
-                   atoi(o.data + 8) == st,
-               "bad status line");
-    {
-        const char *sep = strstr(o.data, "\r\n\r\n");
-        FUZZ_CHECK(sep, "no end of headers");
-        hlen = (size_t)(sep - o.data) + 2;
-        rbody = sep + 4;
-        blen = o.len - (size_t)(rbody - o.data);
-    }
-    FUZZ_CHECK(header(o.data, hlen, "Status", NULL, 0) == 1, "Status line count");
-    FUZZ_CHECK(header(o.data, hlen, "Content-Type", val, sizeof(val)) == 1 &&
-                   strcmp(val, "application/json; charset=utf-8") == 0,
-               "Content-Type");
-    if (header(o.data, hlen, "Content-Length", val, sizeof(val))) {
-        char *e;
-        long cl = strtol(val, &e, 10);
-        FUZZ_CHECK(*val && !*e && cl >= 0, "Content-Length '%s'", val);
-        if (!head && !o.failed)
-            FUZZ_CHECK((size_t)cl == blen, "Content-Length %ld, body %zu", cl, blen);
-    } else {
-        FUZZ_CHECK(st == 200 && path && strcmp(path, "/clientes") == 0,
-                   "no Content-Length on %d %s", st, path ? path : "-");
-    }
-    FUZZ_CHECK((header(o.data, hlen, "Allow", val, sizeof(val)) == 1) == (st == 405),
-               "Allow header and status %d", st);
-    if (st == 405 && known)
-        FUZZ_CHECK(strcmp(val, allow) == 0, "Allow '%s', route allows '%s'", val, allow);
-    FUZZ_CHECK((header(o.data, hlen, "Retry-After", NULL, 0) == 1) == (st == 503),
-               "Retry-After header and status %d", st);
-    if (head) {
-        FUZZ_CHECK(blen == 0, "%zu body bytes after HEAD", blen);
-    } else if (o.failed) {
-        /* the peer is gone: only that nothing was written after the refusal */
-        FUZZ_CHECK(o.calls == o.fail_from + 1, "%d writes after the peer went away",
-                   o.calls - o.fail_from - 1);
-    } else {
-        const char *jend = NULL;
-        cJSON *j = cJSON_ParseWithLengthOpts(rbody, blen, &jend, 0);
-        FUZZ_CHECK(j && jend == rbody + blen, "body is not one JSON value: %.200s", rbody);
-        FUZZ_CHECK(cJSON_IsObject(j), "body is not an object");
-        FUZZ_CHECK(fuzz_utf8_valid(rbody, blen), "body is not UTF-8");
-        if (st >= 400) {
-            const char *m = json_str(j, "mensaje");
-            char code[8];
-            snprintf(code, sizeof(code), "%d", st);
-            FUZZ_CHECK(*m, "empty mensaje");
-            FUZZ_CHECK(strcmp(json_str(j, "status"), code) == 0, "status member");
-            FUZZ_CHECK(cJSON_GetArraySize(j) == 2, "error with %d members",
-                       cJSON_GetArraySize(j));
-        } else if (strcmp(path, "/cliente") == 0) {
-            FUZZ_CHECK(cJSON_GetArraySize(j) == 1, "/cliente with %d members",
-                       cJSON_GetArraySize(j));
-            check_record(j->child, &before, 0);
-        } else if (strcmp(path, "/clientes") == 0) {
-            const cJSON *item = j->child;
-            FUZZ_CHECK(cJSON_GetArraySize(j) == fs->nsnap, "/clientes lists %d of %d",
-                       cJSON_GetArraySize(j), fs->nsnap);
-            for (int i = 0; i < fs->nsnap; i++, item = item->next)
-                check_record(item, &fs->snap[i], 1);
+    if (strcmp(r->path, "/aniadir") == 0 && ok) {
+        struct client tmp;
+        client_init(&tmp);
+        for (int f = 0; f < CLIENT_NFIELDS && ok; f++) {
+            size_t n;
+            const char *v = http_param(&pre, client_fields[f].name, &n);
+            ok = v && client_set(&tmp, (enum client_field)f, v, n, NULL) == CL_OK;
         }
-        cJSON_Delete(j);
     }
+    return ok;
+}
 
-    /* ---- the status against what the request should have done */
-    if (!known)
-        FUZZ_CHECK(st == 404, "unknown path %s gave %d", path ? path : "(null)", st);
-    else if (!allowed)
-        FUZZ_CHECK(st == 405, "%s %s gave %d", method ? method : "(null)", path, st);
-    else if (pst)
-        FUZZ_CHECK(st == pst, "parameters refused with %d, request gave %d", pst, st);
-    else if (st != 503) {
-        const struct client_field_desc *sf = setter_field(path);
-        int ok;
-        if (strcmp(path, "/cliente") == 0 || strcmp(path, "/eliminar") == 0 || sf)
-            ok = found == CL_OK;
-        else if (strcmp(path, "/clientes") == 0)
-            ok = fs->nsnap > 0;
-        else if (strcmp(path, "/aniadir") == 0)
-            ok = found == CL_NOT_FOUND; /* validity is checked below */
-        else
-            ok = 1; /* "/" and /health */
-        if (sf && ok) {
-            const char *v = http_param(&pre, sf->name, NULL);
-            ok = v && client_validate(sf->field, v, strlen(v), NULL) == CL_OK;
-        }
-        if (strcmp(path, "/aniadir") == 0 && ok) {
-            struct client tmp;
-            client_init(&tmp);
-            for (int f = 0; f < CLIENT_NFIELDS && ok; f++) {
-                size_t n;
-                const char *v = http_param(&pre, client_fields[f].name, &n);
-                ok = v && client_set(&tmp, (enum client_field)f, v, n, NULL) == CL_OK;
-            }
-        }
-        FUZZ_CHECK(ok == (st == 200), "%s %s gave %d", method, path, st);
-    }
+/* The status against what the request should have done. */
+static void check_status(const struct run *r)
+{
+    int st = r->st;
 
-    /* ---- the store: changed exactly as the response says, then restored */
-    if (st == 200 && strcmp(path, "/aniadir") == 0) {
+    if (!r->known)
+        FUZZ_CHECK(st == 404, "unknown path %s gave %d", r->path ? r->path : "(null)", st);
+    else if (!r->allowed)
+        FUZZ_CHECK(st == 405, "%s %s gave %d", r->method ? r->method : "(null)", r->path, st);
+    else if (r->cross)
+        FUZZ_CHECK(st == 403, "%s %s from another site gave %d", r->method, r->path, st);
+    else if (r->pst)
+        FUZZ_CHECK(st == r->pst, "parameters refused with %d, request gave %d", r->pst, st);
+    else if (st != 503)
+        FUZZ_CHECK(should_succeed(r) == (st == 200), "%s %s gave %d", r->method, r->path, st);
+}
+
+/* The store changed exactly as the response says; then the change is undone
+ * and the store must hold its snapshot again. */
+static void check_store_and_undo(const struct run *r)
+{
+    struct fstore *fs = r->fs;
+    const struct client_field_desc *sf = setter_field(r->path);
+    struct client after, now[MAX_SNAPSHOT];
+    const char *mail = r->mail;
+    int nnow;
+
+    if (r->st == 200 && strcmp(r->path, "/aniadir") == 0) {
         FUZZ_CHECK(manager_get(fs->s, mail, &after, NULL) == CL_OK, "added client not found");
         for (int f = 0; f < CLIENT_NFIELDS; f++)
             FUZZ_CHECK(strcmp(client_get(&after, (enum client_field)f),
                               http_param(&pre, client_fields[f].name, NULL)) == 0,
                        "added client: field %d differs", f);
         FUZZ_CHECK(manager_delete(fs->s, mail, NULL) == CL_OK, "undo add");
-    } else if (st == 200 && strcmp(path, "/eliminar") == 0) {
+    } else if (r->st == 200 && strcmp(r->path, "/eliminar") == 0) {
         FUZZ_CHECK(manager_get(fs->s, mail, &after, NULL) == CL_NOT_FOUND, "deleted, yet found");
-        FUZZ_CHECK(manager_add(fs->s, &before, NULL) == CL_OK, "undo delete");
-    } else if (st == 200 && setter_field(path)) {
-        const struct client_field_desc *sf = setter_field(path);
-        struct client want = before;
-        FUZZ_CHECK(client_set(&want, sf->field, http_param(&pre, sf->name, NULL),
-                              strlen(http_param(&pre, sf->name, NULL)), NULL) == CL_OK,
-                   "setter value");
-        FUZZ_CHECK(manager_get(fs->s, mail, &after, NULL) == CL_OK && same_client(&after, &want),
-                   "%s did not change exactly %s", path, sf->name);
-        FUZZ_CHECK(manager_update(fs->s, mail, sf->field, client_get(&before, sf->field),
+        FUZZ_CHECK(manager_add(fs->s, &r->before, NULL) == CL_OK, "undo delete");
+    } else if (r->st == 200 && sf) {
+        struct client want = r->before;
+        const char *v = http_param(&pre, sf->name, NULL);
+        FUZZ_CHECK(client_set(&want, sf->field, v, strlen(v), NULL) == CL_OK, "setter value");
+        FUZZ_CHECK(manager_get(fs->s, mail, &after, NULL) == CL_OK &&
+                       ts_client_equal(&after, &want),
+                   "%s did not change exactly %s", r->path, sf->name);
+        FUZZ_CHECK(manager_update(fs->s, mail, sf->field, client_get(&r->before, sf->field),
                                   NULL) == CL_OK,
                    "undo set");
     }
     nnow = list(fs->s, now);
     FUZZ_CHECK(nnow == fs->nsnap, "store holds %d clients, expected %d", nnow, fs->nsnap);
     for (int i = 0; i < nnow; i++)
-        FUZZ_CHECK(same_client(&now[i], &fs->snap[i]), "client %d changed (%s)", i,
+        FUZZ_CHECK(ts_client_equal(&now[i], &fs->snap[i]), "client %d changed (%s)", i,
                    now[i].mail);
+}
 
-    cgi_out_free(&o);
-    free(body);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct run r;
+
+    if (size == 0)
+        return 0;
+    memset(&r, 0, sizeof(r));
+    decode_input(&r, data, size);
+    predict(&r);
+    dispatch(&r);
+    check_head(&r);
+    check_body(&r);
+    check_status(&r);
+    check_store_and_undo(&r);
+
+    cgi_out_free(&r.out);
+    free(r.body);
     for (int i = 0; i < 4; i++)
-        free(fields[i]);
+        free(r.fields[i]);
     return 0;
 }

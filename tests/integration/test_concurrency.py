@@ -1,10 +1,20 @@
 #!/usr/bin/env python3
-"""test_concurrency.py - 16 concurrent clients add 5 000 distinct records in
-total through nginx and the worker: every add answers 200 and every record is
-there afterwards, exactly as sent."""
+"""test_concurrency.py - many clients at once through nginx and the worker.
+
+  Concurrency   16 concurrent clients add 5 000 distinct records in total:
+                every add answers 200 and every record is there afterwards,
+                exactly as sent.
+  WholeList     64 connections fetching the whole list of 10 000 clients
+                without pause cannot take the worker from a client looking up
+                one record: the lists beyond the worker's cap are refused at
+                once (JSON 503 + Retry-After), the ones served are complete,
+                and the lookups stay fast (they took 0.5 s each without the
+                cap)."""
 import http.client
 import json
 import os
+import sqlite3
+import statistics
 import sys
 import threading
 import time
@@ -99,6 +109,92 @@ class Concurrency(StackTestCase):
         for i in range(0, TOTAL, 397):
             rec = record(i)
             self.assertOK(self.get_one(rec["mail"]), {rec["mail"]: rec})
+
+
+LIST_CLIENTS = 10000
+LIST_CONNECTIONS = 64
+LOAD_SECONDS = 4.0
+
+
+class WholeList(StackTestCase):
+    stack_kwargs = {"threads": 4}
+
+    def seed(self, n):
+        """n clients written behind the worker's back, in one transaction."""
+        conn = sqlite3.connect(self.stack.db_path, timeout=30)
+        try:
+            conn.execute(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
+                " INSERT INTO clients(mail, nombre, apellidos, fecha_nacimiento, direccion)"
+                " SELECT printf('lista%05d@example.com', i), 'Nombre ' || i,"
+                " 'Apellido Apellido', '1/1/1990', 'Calle de la Lista ' || i FROM n", (n,))
+            conn.commit()
+        finally:
+            conn.close()
+
+    def test_whole_lists_cannot_starve_a_lookup(self):
+        st = self.stack
+        self.seed(LIST_CLIENTS)
+        stop = threading.Event()
+        lock = threading.Lock()
+        lists = {"ok": 0, "refused": 0, "other": []}
+        lookups = []
+
+        def lister():
+            conn = st.connection(timeout=30)
+            while not stop.is_set():
+                try:
+                    r = send(conn, "GET", "/clientes")
+                except (OSError, http.client.HTTPException) as e:
+                    conn.close()
+                    conn = st.connection(timeout=30)
+                    with lock:
+                        lists["other"].append(repr(e))
+                    continue
+                with lock:
+                    if r.status == 200:
+                        lists["ok"] += 1
+                        if lists["ok"] % 25 == 1:  # a sample, parsed: complete
+                            self.assertEqual(len(r.json), LIST_CLIENTS + 1)
+                    elif (r.status == 503 and r.header("Retry-After") == "1"
+                          and r.json == {"mensaje": "Servicio no disponible temporalmente",
+                                         "status": "503"}):
+                        lists["refused"] += 1
+                    else:
+                        lists["other"].append(r)
+            conn.close()
+
+        threads = [threading.Thread(target=lister) for _ in range(LIST_CONNECTIONS)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(0.5)  # the lists are under way
+            conn = st.connection(timeout=30)
+            t_end = time.monotonic() + LOAD_SECONDS
+            while time.monotonic() < t_end:
+                t0 = time.monotonic()
+                r = send(conn, "GET", "/cliente?" + qs(mail="lista05000@example.com"))
+                lookups.append(time.monotonic() - t0)
+                self.assertEqual(r.status, 200, r)
+                time.sleep(0.05)
+            conn.close()
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(60)
+        lookups.sort()
+        p50 = statistics.median(lookups)
+        sys.stderr.write("\n%d connections on /clientes (%d clients): %d lists served, %d "
+                         "refused; %d lookups meanwhile: p50 %.1f ms, p90 %.1f ms, max %.1f ms\n"
+                         % (LIST_CONNECTIONS, LIST_CLIENTS + 1, lists["ok"], lists["refused"],
+                            len(lookups), p50 * 1000, lookups[int(len(lookups) * 0.9)] * 1000,
+                            lookups[-1] * 1000))
+        self.assertEqual(lists["other"], [])
+        self.assertGreater(lists["ok"], 0)
+        self.assertGreater(lists["refused"], 0, "no list was refused: no cap")
+        # without the cap the median was some 500 ms on this load
+        self.assertLess(p50, 0.25, "lookups waited behind the lists")
+        self.assertOK(self.get_one(EXAMPLE_MAIL), {EXAMPLE_MAIL: EXAMPLE})
 
 
 if __name__ == "__main__":

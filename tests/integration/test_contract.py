@@ -409,5 +409,68 @@ class Contract(StackTestCase):
                 r.json  # parses
 
 
+class WireBytes(StackTestCase):
+    """The bytes of every kind of legacy response, exactly as the old service
+    (and this one before its JSON writer changed) sent them: key order,
+    escapes, no whitespace, Content-Length."""
+
+    def assertBytes(self, r, status, body):
+        self.assertEqual(r.status, status, r)
+        self.assertEqual(r.body, body.encode("utf-8"), r)
+        self.assertEqual(r.header("Content-Length"), str(len(body.encode("utf-8"))), r)
+        self.assertJSONType(r, exact=True)
+
+    def test_legacy_bytes(self):
+        s = self.stack
+        ex = ('{"ejemplo@gmail.com":{"%s":"Jesus","%s":"Mesa Gonzalez","%s":"ejemplo@gmail.com",'
+              '"%s":"29/06/1996","%s":"Calle Paseo Moreras 39"}}')
+        r = s.request("GET", "/")
+        self.assertBytes(r, 200, '{"status":"OK","ejemplo":{"ruta":"/cliente?mail=ejemplo@gmail.com",'
+                         '"valor":{"ejemplo@gmail.com":{"Apellidos":"Mesa Gonzalez","Direccion":'
+                         '"Calle Paseo Moreras 39","Fecha de nacimiento":"29/06/1996","Mail":'
+                         '"ejemplo@gmail.com","Nombre":"Jesus"}}}}')
+        r = s.request("GET", "/cliente?mail=ejemplo%40gmail.com")
+        self.assertBytes(r, 200, ex % ("nombre", "apellidos", "mail", "fecha_nacimiento",
+                                       "direccion"))
+        r = s.request("GET", "/clientes")  # streamed: no Content-Length
+        self.assertEqual(r.body, (ex % ("Nombre", "Apellidos", "Mail", "Fecha de nacimiento",
+                                        "Direccion")).encode(), r)
+        # quotes and backslashes escaped, non-ASCII raw, "/" as is
+        rec = {"nombre": 'Ana "la" \\ Jos\u00e9', "apellidos": "Pe\u00f1a/Ruiz",
+               "mail": "bytes@example.com", "fecha_nacimiento": "1/2/1990",
+               "direccion": "C/ Mayor 1, 3\u00ba"}
+        r = s.request("POST", "/aniadir?" + query(rec))
+        self.assertBytes(r, 200, '{"Resultado":"Cliente a\u00f1adido con exito"}')
+        r = s.request("GET", "/cliente?" + qs(mail=rec["mail"]))
+        self.assertBytes(r, 200, '{"bytes@example.com":{"nombre":"Ana \\"la\\" \\\\ Jos\u00e9",'
+                         '"apellidos":"Pe\u00f1a/Ruiz","mail":"bytes@example.com",'
+                         '"fecha_nacimiento":"1/2/1990","direccion":"C/ Mayor 1, 3\u00ba"}}')
+        for path, (param, done) in SETTERS.items():
+            r = s.request("PUT", path + "?" + qs(mail=rec["mail"], **{param: NEW_VALUES[param]}))
+            self.assertBytes(r, 200, '{"Resultado":"%s"}' % done)
+        # the errors
+        r = s.request("GET", "/cliente?mail=nadie%40example.com")
+        self.assertBytes(r, 404, '{"mensaje":"%s","status":"404"}' % NO_MAIL)
+        r = s.request("GET", "/nada")
+        self.assertBytes(r, 404, '{"mensaje":"%s","status":"404"}' % NO_ROUTE)
+        r = s.request("GET", "/cliente")
+        self.assertBytes(r, 400, '{"mensaje":"Falta el parametro \'mail\'","status":"400"}')
+        r = s.request("PUT", "/cliente?mail=ejemplo%40gmail.com")
+        self.assertBytes(r, 405, '{"mensaje":"%s","status":"405"}' % NO_METHOD)
+        self.assertEqual(r.header("Allow"), "GET, HEAD")
+        r = s.request("POST", "/aniadir?" + query(rec))
+        self.assertBytes(r, 405, '{"mensaje":"%s","status":"405"}' % EXISTS)
+        self.assertEqual(r.header("Allow"), "POST")
+        r = s.request("DELETE", "/eliminar?" + qs(mail=rec["mail"]))
+        self.assertBytes(r, 200, '{"Resultado":"Cliente eliminado con exito"}')
+        r = s.request("DELETE", "/eliminar?" + qs(mail=rec["mail"]))
+        self.assertBytes(r, 404, '{"mensaje":"%s","status":"404"}' % NO_MAIL_DELETE)
+
+    def test_health_bytes(self):
+        for path in ("/health", "/health/ready"):
+            with self.subTest(path=path):
+                self.assertBytes(self.stack.request("GET", path), 200, '{"status":"ok"}')
+
+
 if __name__ == "__main__":
     stack.main()

@@ -11,7 +11,13 @@ the test does by starting a new stack on the same file).  After each restart:
 every acknowledged record is there, exactly as sent, in GET /cliente and in
 GET /clientes; every unknown one is either exactly there or absent; nothing
 else appeared; PRAGMA integrity_check is "ok".  Two kill rounds, the second
-on the database the first one left behind."""
+on the database the first one left behind.
+
+StoreFile: the database file removed, or replaced by another, under the
+running service.  Writes are refused with a JSON 503 (no silent success into
+a file nobody will see again), GET /health/ready names the reason, the log
+says so loudly; and the next start refuses to create a new, empty store in
+place of the removed one (its -wal file is kept as the sign of it)."""
 import http.client
 import os
 import signal
@@ -30,6 +36,9 @@ ROUNDS = 2
 LOAD_BEFORE_KILL = 1.5   # seconds of writes before the SIGKILL
 EXIT_WITHIN = 5.0        # bin/start-web exits (non-zero) this soon after the kill
 ADDED = {"Resultado": "Cliente a\u00f1adido con exito"}
+STORAGE_DOWN = "Almacenamiento no disponible: requiere intervencion del administrador"
+NOT_READY_GONE = ("Almacenamiento no disponible: el fichero de la base de datos fue borrado "
+                  "o sustituido")
 
 
 def record(rnd, writer, i):
@@ -204,6 +213,102 @@ class Durability(StackTestCase):
                 st.stop()
         sys.stderr.write("\n" + "\n".join(report) + "\n")
         self.assertEqual(self.integrity(st.db_path), ["ok"], "after the last stop")
+
+
+def plain_record(mail, n):
+    return {"nombre": "Nombre %d" % n, "apellidos": "Apellido %d" % n, "mail": mail,
+            "fecha_nacimiento": "1/1/1990", "direccion": "Calle %d" % n}
+
+
+class StoreFile(StackTestCase):
+    per_test_stacks = True
+
+    def writes(self, mail):
+        return [
+            ("POST", "/aniadir?" + qs(*[(k, v) for k, v in plain_record("nuevo." + mail, 9)
+                                      .items()])),
+            ("PUT", "/setNombre?" + qs(mail=mail, nombre="Cambiado")),
+            ("PUT", "/setDireccion?" + qs(mail=mail, direccion="Cambiada")),
+            ("DELETE", "/eliminar?" + qs(mail=mail)),
+        ]
+
+    def assertStoreLost(self, st, kept):
+        """Every write a permanent 503 (no Retry-After); reads, liveness
+        still answer; not ready, for that reason; one loud line per refusal."""
+        for method, path in self.writes(kept["mail"]):
+            with self.subTest(method=method, path=path.split("?")[0]):
+                r = st.request(method, path)
+                self.assertError(r, 503, STORAGE_DOWN)
+                self.assertIsNone(r.header("Retry-After"), r)
+        self.assertOK(self.get_one(kept["mail"]), {kept["mail"]: kept})
+        self.assertOK(st.request("GET", "/health"), {"status": "ok"})
+        r = st.request("GET", "/health/ready")
+        self.assertError(r, 503, NOT_READY_GONE)
+        self.assertIsNone(r.header("Retry-After"), r)
+        log = st.log_text(max_lines=100000, max_line=100000)
+        self.assertIn("route=/aniadir status=503: storage error: sqlite: database file ", log)
+        self.assertNotIn(kept["nombre"], log)
+
+    def start_must_fail(self, st):
+        """Starts st and waits for bin/start-web to give up; returns its code."""
+        st.wait_ready = lambda timeout=None: None
+        try:
+            st.start()
+            rc = st.wait_exit(15)
+        finally:
+            del st.wait_ready
+        if rc is None:
+            st.fail("bin/start-web still running on a removed store")
+        st.kill_group()
+        st.proc = None
+        return rc
+
+    def test_removed_file_refuses_writes_and_the_next_start(self):
+        st = self.new_stack(threads=4).start()
+        kept = plain_record("guardado@example.com", 1)
+        self.add(kept)
+        os.unlink(st.db_path)
+        self.assertStoreLost(st, kept)
+        self.assertFalse(os.path.exists(st.db_path))
+        self.assertTrue(os.path.exists(st.db_path + "-wal"))
+        st.stop()
+        # the WAL stays: the next start refuses instead of starting over empty
+        self.assertTrue(os.path.exists(st.db_path + "-wal"))
+        rc = self.start_must_fail(st)
+        self.assertNotEqual(rc, 0)
+        self.assertFalse(os.path.exists(st.db_path), "a new store was created")
+        self.assertIn("the database file is missing but its -wal file is there",
+                      st.log_text(max_lines=100000, max_line=100000))
+
+    def test_replaced_file_refuses_writes(self):
+        st = self.new_stack(threads=4).start()
+        kept = plain_record("guardado@example.com", 1)
+        self.add(kept)
+        # a copy as it is now (a backup), then one more acknowledged write
+        copy = os.path.join(os.path.dirname(st.db_path), "copia.db")
+        src = sqlite3.connect(st.db_path)
+        dst = sqlite3.connect(copy)
+        src.backup(dst)
+        dst.close()
+        src.close()
+        later = plain_record("despues@example.com", 2)
+        self.add(later)
+        os.replace(copy, st.db_path)  # the copy moved over the live file
+        self.assertStoreLost(st, kept)
+        st.stop()
+        # the old file's WAL was moved aside, so it cannot be replayed into
+        # the copy: a restart serves the copy exactly as it was
+        data = os.path.dirname(st.db_path)
+        aside = sorted(n for n in os.listdir(data) if ".replaced-" in n)
+        self.assertEqual([n.split(".replaced-")[0] for n in aside],
+                         ["clientes.db-shm", "clientes.db-wal"], os.listdir(data))
+        st.start()
+        self.assertOK(self.get_one(kept["mail"]), {kept["mail"]: kept})
+        self.assertError(self.get_one(later["mail"]), 404)
+        self.assertError(self.get_one("nuevo." + kept["mail"]), 404)
+        self.assertOK(st.request("GET", "/health/ready"), {"status": "ok"})
+        self.add(plain_record("tras.reinicio@example.com", 3))
+        st.stop()
 
 
 if __name__ == "__main__":

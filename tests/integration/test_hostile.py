@@ -498,6 +498,78 @@ class RecordRules(StackTestCase):
                 self.assertError(self.get_one(mail), 404)
         self.assertOK(self.get_one(EXAMPLE_MAIL), {EXAMPLE_MAIL: EXAMPLE})
 
+class CrossSite(StackTestCase):
+    """Issue 10, item 10: a page on another site cannot change data through
+    a visitor's browser.  A form it auto-submits (a "simple" request, no
+    preflight) carries Sec-Fetch-Site: cross-site in current browsers, and
+    an Origin of its own in older ones: refused with 403 before anything
+    runs.  Scripts and curl send neither and keep working; so does a page of
+    the service's own origin."""
+
+    REFUSED = "Peticion de otro sitio no permitida"
+    FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    def own_origin(self):
+        return "http://127.0.0.1:%d" % self.stack.port
+
+    def browser(self, site=None, origin=None):
+        h = dict(self.FORM)
+        if site is not None:
+            h["Sec-Fetch-Site"] = site
+        if origin is not None:
+            h["Origin"] = origin
+        return h
+
+    def test_cross_site_form_post_creates_nothing(self):
+        rec = dict(GOOD, mail="csrf@example.com")
+        senders = [
+            self.browser("cross-site", "https://evil.example"),
+            self.browser("same-site", "http://sub.127.0.0.1:%d" % self.stack.port),
+            self.browser(None, "https://evil.example"),
+            self.browser(None, "null"),
+            self.browser(None, "https://127.0.0.1:%d" % self.stack.port),  # another scheme
+        ]
+        for h in senders:
+            with self.subTest(headers=h), self.unchanged("cross-site %r" % h):
+                r = self.stack.request("POST", "/aniadir", body=query(rec), headers=h)
+                self.assertError(r, 403, self.REFUSED)
+                # the same parameters in the query string
+                r = self.stack.request("POST", "/aniadir?" + query(rec), headers=h)
+                self.assertError(r, 403, self.REFUSED)
+        self.assertError(self.get_one(rec["mail"]), 404)
+
+    def test_cross_site_updates_and_deletes_refused(self):
+        h = self.browser("cross-site", "https://evil.example")
+        with self.unchanged("cross-site PUT/DELETE"):
+            r = self.stack.request("PUT", "/setNombre",
+                                   body=qs(mail=EXAMPLE_MAIL, nombre="Pirata"), headers=h)
+            self.assertError(r, 403, self.REFUSED)
+            r = self.stack.request("DELETE", "/eliminar", body=qs(mail=EXAMPLE_MAIL), headers=h)
+            self.assertError(r, 403, self.REFUSED)
+        self.assertOK(self.get_one(EXAMPLE_MAIL), {EXAMPLE_MAIL: EXAMPLE})
+
+    def test_reads_curl_and_own_pages_served(self):
+        # a cross-site read changes nothing: served
+        r = self.stack.request("GET", "/cliente?" + qs(mail=EXAMPLE_MAIL),
+                               headers={"Sec-Fetch-Site": "cross-site",
+                                        "Origin": "https://evil.example"})
+        self.assertOK(r, {EXAMPLE_MAIL: EXAMPLE})
+        # curl and scripts: no such headers
+        rec = dict(GOOD, mail="curl@example.com")
+        self.add(rec)
+        r = self.stack.request("DELETE", "/eliminar?" + qs(mail=rec["mail"]))
+        self.assertOK(r, {"Resultado": "Cliente eliminado con exito"})
+        # the service's own page, by either header
+        for h in (self.browser("same-origin", self.own_origin()),
+                  self.browser(None, self.own_origin()),
+                  self.browser("none")):
+            with self.subTest(headers=h):
+                r = self.stack.request("POST", "/aniadir", body=query(rec), headers=h)
+                self.assertOK(r, {"Resultado": "Cliente a\u00f1adido con exito"})
+                r = self.stack.request("DELETE", "/eliminar", body=qs(mail=rec["mail"]),
+                                       headers=h)
+                self.assertOK(r, {"Resultado": "Cliente eliminado con exito"})
+
 
 if __name__ == "__main__":
     stack.main()

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """test_limits.py - resource limits fail closed: past each one the service
-answers a JSON 503 with Retry-After, changes nothing, keeps serving what it
-still can, and recovers by itself once the resource is back.
+answers a JSON 503, changes nothing, keeps serving what it still can, and
+recovers once the resource is back.  A transient limit (a lock, too many
+requests) says so with Retry-After; a store that needs an operator (full
+disk, read-only file) says that instead, without Retry-After, and
+GET /health/ready names the reason while GET /health (alive) stays 200.
 
   MaxRequests   WORKER_MAX_REQUESTS=2: two requests held in the worker (the
                 store locked), the rest refused by nginx at once
@@ -27,7 +30,9 @@ import stack  # noqa: E402
 from stack import EXAMPLE, EXAMPLE_MAIL, FIELDS, StackTestCase, legacy, qs, send  # noqa: E402
 
 UNAVAILABLE = "Servicio no disponible temporalmente"
+STORAGE_DOWN = "Almacenamiento no disponible: requiere intervencion del administrador"
 NOT_FOUND = "El mail del cliente proporcionado no existe"
+READY_OK = {"status": "ok"}
 
 
 def record(mail, n=0):
@@ -76,6 +81,18 @@ class LimitTestCase(StackTestCase):
         self.assertTrue(retry.strip().isdigit() and int(retry) >= 1, r)
         if retry_after is not None:
             self.assertEqual(retry.strip(), str(retry_after), r)
+
+    def assertStorageDown(self, r):
+        """The 503 of a store an operator must fix: no Retry-After."""
+        self.assertError(r, 503, STORAGE_DOWN)
+        self.assertIsNone(r.header("Retry-After"), "a permanent 503 with Retry-After: %r" % r)
+
+    def assertNotReady(self, st, reason):
+        """Alive, not ready, for that reason (and no Retry-After)."""
+        self.assertOK(st.request("GET", "/health"), {"status": "ok"})
+        r = st.request("GET", "/health/ready")
+        self.assertError(r, 503, "Almacenamiento no disponible: " + reason)
+        self.assertIsNone(r.header("Retry-After"), r)
 
     def writes(self, mail):
         """One request of every writing route, on mail (which exists)."""
@@ -188,7 +205,8 @@ class BusyWait(LimitTestCase):
                          ("/cliente?" + qs(mail=EXAMPLE_MAIL), {EXAMPLE_MAIL: EXAMPLE}),
                          ("/clientes", {EXAMPLE_MAIL: legacy(EXAMPLE),
                                         kept["mail"]: legacy(kept)}),
-                         ("/health", {"status": "ok"})]
+                         ("/health", {"status": "ok"}),
+                         ("/health/ready", READY_OK)]
                 slowest = 0.0
                 for path, body in reads:
                     t0 = time.monotonic()
@@ -269,14 +287,14 @@ class DiskFull(LimitTestCase):
                 failed = (rec, r)
         self.assertIsNotNone(failed, "%d writes on a full disk all succeeded" % n)
         rec, r = failed
-        self.assertUnavailable(r, retry_after=1)
+        self.assertStorageDown(r)
         # an add writes two pages (table and index); an update of one field
         # may still fit in what is left: fill that too, each answer 200 or 503
         small = kept[1]
         for m in range(200):
             r = st.request("PUT", "/setDireccion?" + qs(mail=small["mail"], direccion="Casi %d" % m))
             if r.status != 200:
-                self.assertUnavailable(r, retry_after=1)
+                self.assertStorageDown(r)
                 break
             small["direccion"] = "Casi %d" % m
         else:
@@ -289,19 +307,20 @@ class DiskFull(LimitTestCase):
         with self.unchanged("writes on a full disk"):
             for method, path in [("POST", add_path(rec))] + self.writes(victim):
                 with self.subTest(method=method, path=path.split("?")[0]):
-                    self.assertUnavailable(st.request(method, path), retry_after=1)
-        # ... while the rest keeps working, in the same worker
+                    self.assertStorageDown(st.request(method, path))
+        # ... while the rest keeps working, in the same worker; not ready
         self.assertEqual(st.worker_pids(), worker, "the worker was replaced")
         self.assertTrue(st.alive())
-        self.assertOK(st.request("GET", "/health"), {"status": "ok"})
+        self.assertNotReady(st, "disco lleno")
         for k in kept + acked:
             self.assertOK(self.get_one(k["mail"]), {k["mail"]: k})
         self.assertError(self.get_one(rec["mail"]), 404, NOT_FOUND)
         everything = self.get_all()
         self.assertEqual(len(everything), 1 + len(kept) + len(acked))
 
-        # space back: writes succeed again, the failed one included
+        # space back: ready, and writes succeed again, the failed one included
         os.unlink(filler)
+        self.assertOK(st.request("GET", "/health/ready"), READY_OK)
         self.add(rec)
         self.assertOK(self.get_one(rec["mail"]), {rec["mail"]: rec})
         for m in range(20):
@@ -353,12 +372,12 @@ class ReadOnly(LimitTestCase):
 
         self.assertOK(self.get_one(rec["mail"]), {rec["mail"]: rec})
         self.assertOK(self.get_one(EXAMPLE_MAIL), {EXAMPLE_MAIL: EXAMPLE})
-        self.assertOK(st.request("GET", "/health"), {"status": "ok"})
+        self.assertNotReady(st, "la base de datos es de solo lectura")
         with self.unchanged("writes to a read-only file"):
             for mail in (rec["mail"], EXAMPLE_MAIL):
                 for method, path in self.writes(mail):
                     with self.subTest(method=method, path=path.split("?")[0], mail=mail):
-                        self.assertUnavailable(st.request(method, path), retry_after=1)
+                        self.assertStorageDown(st.request(method, path))
         self.assertEqual(self.get_all(), {rec["mail"]: legacy(rec),
                                           EXAMPLE_MAIL: legacy(EXAMPLE)})
         st.stop()

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """test_operations.py - what operations rely on, against the real stack:
-GET /health follows the store, X-Request-Id ties a response to its access-log
+GET /health says the worker is alive and GET /health/ready follows the
+store, X-Request-Id ties a response to its access-log
 and worker lines, SIGTERM lets a long response finish, SIGHUP drops nothing,
 a killed worker takes bin/start-web down within 5 s, the proxy config can be
 swapped (rate-limited template, FastCGI over TCP), and a SQLite store on a
@@ -151,28 +152,33 @@ class PerTestStack(StackTestCase):
 
 class Health(PerTestStack):
 
-    def test_health_follows_the_store(self):
+    def test_health_alive_and_ready_follows_the_store(self):
         st = self.new_stack(busy_timeout=100).start()
-        r = st.request("GET", "/health")
-        self.assertOK(r, {"status": "ok"})
-        self.assertEqual(r.body, b'{"status":"ok"}', r)
-        r = st.request("HEAD", "/health")
-        self.assertEqual((r.status, r.body), (200, b""), r)
+        for path in ("/health", "/health/ready"):
+            r = st.request("GET", path)
+            self.assertOK(r, {"status": "ok"})
+            self.assertEqual(r.body, b'{"status":"ok"}', r)
+            r = st.request("HEAD", path)
+            self.assertEqual((r.status, r.body), (200, b""), r)
         before = st.db_snapshot()
 
         with store_unavailable(st.db_path):
             for _ in range(2):
                 t0 = time.monotonic()
-                r = st.request("GET", "/health")
+                r = st.request("GET", "/health/ready")
                 took = time.monotonic() - t0
-                self.assertError(r, 503, UNAVAILABLE)
+                # a lock is transient: 503 with Retry-After, naming it
+                self.assertError(r, 503, "Almacenamiento no disponible: "
+                                 "la base de datos esta bloqueada")
                 self.assertRetryAfter(r)
                 # busy_timeout=100 ms: a prompt answer, not a hang
                 self.assertLess(took, 3.0, "503 took %.1f s" % took)
+                # alive all the same: the worker answers without the store
+                self.assertOK(st.request("GET", "/health"), {"status": "ok"})
             self.assertTrue(st.alive())
 
-        # released: healthy again at once, and the store is intact
-        r = st.request("GET", "/health")
+        # released: ready again at once, and the store is intact
+        r = st.request("GET", "/health/ready")
         self.assertOK(r, {"status": "ok"})
         self.assertEqual(st.db_snapshot(), before)
         r = st.request("PUT", "/setNombre?" + qs(mail=EXAMPLE_MAIL, nombre="Sano"))
@@ -238,16 +244,16 @@ class RequestId(StackTestCase):
         st = self.stack
         rid = "ops-503-" + uuid.uuid4().hex
         with store_unavailable(st.db_path):
-            r = st.request("GET", "/health", headers={"X-Request-Id": rid})
-        self.assertError(r, 503, UNAVAILABLE)
+            r = st.request("GET", "/health/ready", headers={"X-Request-Id": rid})
+        self.assertError(r, 503)
         self.assertEqual(r.header_all("X-Request-Id"), [rid], r)
         wl = worker_lines(st, rid)
         self.assertEqual(len(wl), 1, "worker line with request_id=%s: %r" % (rid, wl))
         self.assertIn("status=503", wl[0])
-        self.assertIn("/health", wl[0])
+        self.assertIn("/health/ready", wl[0])
         al = access_lines(st, rid)
         self.assertEqual(len(al), 1, al)
-        self.assertIn('"GET /health HTTP/1.1" 503 ', al[0])
+        self.assertIn('"GET /health/ready HTTP/1.1" 503 ', al[0])
 
     def test_heroku_style_id_is_the_same_everywhere(self):
         # Heroku keeps a client's X-Request-Id of 20-200 characters from
@@ -258,8 +264,8 @@ class RequestId(StackTestCase):
                     "ops-long-" + "a" * 90 + uuid.uuid4().hex):
             with self.subTest(rid=rid):
                 with store_unavailable(st.db_path):
-                    r = st.request("GET", "/health", headers={"X-Request-Id": rid})
-                self.assertError(r, 503, UNAVAILABLE)
+                    r = st.request("GET", "/health/ready", headers={"X-Request-Id": rid})
+                self.assertError(r, 503)
                 self.assertEqual(r.header_all("X-Request-Id"), [rid], r)
                 self.assertEqual(len(access_lines(st, rid)), 1)
                 wl = worker_lines(st, rid)

@@ -316,3 +316,25 @@ int route_dispatch(struct store *store, struct http_request *req, struct http_re
     }
     return res->status;
 }
+
+/* The table, read from outside: the supervisor renders nginx's $allow_methods
+ * map from it, so the Allow of nginx's own 405 (TRACE) follows the routes. */
+size_t route_count(void)
+{
+    return sizeof(routes) / sizeof(routes[0]);
+}
+
+const char *route_path(size_t i)
+{
+    return i < route_count() ? routes[i].path : NULL;
+}
+
+int route_allow(size_t i, char *buf, size_t len)
+{
+    int n;
+
+    if (i >= route_count() || !buf || len == 0)
+        return -1;
+    n = snprintf(buf, len, "%s", routes[i].allow);
+    return n >= 0 && (size_t)n < len ? 0 : -1;
+}

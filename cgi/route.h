@@ -16,4 +16,12 @@ int route_dispatch(struct store *store, struct http_request *req, struct http_re
  * and returns 1; returns 0 for an unknown path. */
 int route_allowed(const char *path, const char **allow);
 
+/* The route table, for those that derive something from it (nginx's Allow
+ * map): the number of routes, the exact path of route i (NULL past the end),
+ * and its Allow value ("GET, HEAD") written into buf; 0, or -1 when i is out
+ * of range or buf is too small. */
+size_t route_count(void);
+const char *route_path(size_t i);
+int route_allow(size_t i, char *buf, size_t len);
+
 #endif

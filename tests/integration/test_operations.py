@@ -501,6 +501,32 @@ class Sighup(PerTestStack):
         st.stop()
 
 
+    def test_sighup_with_a_config_nginx_rejects_keeps_the_running_one(self):
+        st = self.new_stack()
+        tmpl = os.path.join(st.dir, "nginx.conf.template")
+        shutil.copy(stack.NGINX_CONF, tmpl)
+        st.extra_env["NGINX_CONF"] = tmpl
+        st.start()
+        self.assertTrue(st.wait_supervising())
+        masters = st.nginx_master_pids()
+        with open(tmpl, "a") as f:
+            f.write("\nthis_is_not_nginx on;\n")
+        st.proc.send_signal(signal.SIGHUP)
+        kept = wait_log(st, lambda ln: "SIGHUP: keeping the running nginx config" in ln)
+        self.assertEqual(len(kept), 1, log_lines(st)[-20:])
+        text = "\n".join(log_lines(st))
+        self.assertIn("nginx rejects the config rendered from %s" % tmpl, text)
+        self.assertIn("as rendered: this_is_not_nginx on;", text)
+        self.assertOK(st.request("GET", "/health", fresh=True), {"status": "ok"})
+        self.assertEqual(st.nginx_master_pids(), masters)
+        # fixed: the next HUP reloads
+        shutil.copy(stack.NGINX_CONF, tmpl)
+        st.proc.send_signal(signal.SIGHUP)
+        self.assertEqual(len(wait_log(st, lambda ln: "SIGHUP: reloading nginx" in ln)), 1)
+        self.assertOK(st.request("GET", "/health", fresh=True), {"status": "ok"})
+        st.stop()
+
+
 # ---------------------------------------------------------------- dead worker
 
 class DeadWorker(PerTestStack):

@@ -37,7 +37,8 @@ struct config_var {
     const char *meaning;        /* one line, for README */
 };
 
-#define F(field) .offset = offsetof(struct config, field), .size = sizeof(((struct config *)0)->field)
+#define F(field) \
+    .offset = offsetof(struct config, field), .size = sizeof(((struct config *)0)->field)
 
 static const char *const nginx_levels[] = {"debug", "info", "notice", "warn", "error",
                                            "crit",  "alert", "emerg", NULL};
@@ -62,7 +63,8 @@ static const struct config_var vars[] = {
     {.name = "CLIENTES_WORKER", .kind = CK_PATH, F(worker_bin),
      .shown = "`clientes-worker` next to `clientes-web`",
      .meaning = "the worker binary; `bin/start-web` runs the `clientes-web` beside it"},
-    {.name = "NGINX", .kind = CK_PATH, F(nginx_bin), .shown = "`nginx` on `PATH`, else `/usr/sbin/nginx`",
+    {.name = "NGINX", .kind = CK_PATH, F(nginx_bin),
+     .shown = "`nginx` on `PATH`, else `/usr/sbin/nginx`",
      .meaning = "the nginx binary"},
     {.name = "NGINX_WORKER_PROCESSES", .kind = CK_INT, F(nginx_worker_processes), .min = 1,
      .max = 1024, .min_auto = true, .def = "auto", .meaning = "nginx's `worker_processes`"},
@@ -99,7 +101,8 @@ static const struct config_var vars[] = {
      .meaning = "the most verbose lines the programs (`clientes-web`, `clientes-worker`) write"},
     {.name = "CLIENTES_USER", .kind = CK_USER, F(user), .def = "nobody",
      .meaning = "started as root, the worker drops to this user (and its group) once its store "
-                "is open, and nginx's workers run as it; only its group may use the worker's socket"},
+                "is open, and nginx's workers run as it; only its group may use the worker's "
+                "socket"},
 };
 
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
@@ -413,7 +416,8 @@ static void doc_values(const struct config_var *v, FILE *out)
         return;
     case CK_LOG_LEVEL:
         for (int l = WLOG_ERROR; l <= WLOG_DEBUG; l++)
-            fprintf(out, "%s`%s`", l == WLOG_ERROR ? "" : ", ", wlog_level_name((enum wlog_level)l));
+            fprintf(out, "%s`%s`", l == WLOG_ERROR ? "" : ", ",
+                    wlog_level_name((enum wlog_level)l));
         return;
     case CK_LISTEN:
         fputs("path or `HOST:PORT`", out);

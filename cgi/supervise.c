@@ -63,7 +63,8 @@ static struct {
     char root[PATH_MAX], conf_dir[PATH_MAX + 8], run_dir[PATH_MAX], tmpl[PATH_MAX];
     char conf[PATH_MAX + 16], nginx_bin[PATH_MAX], worker_bin[PATH_MAX + 32];
     char nginx_version[64], user_line[2 * CONFIG_WORD_MAX + 16];
-    char fcgi_pass[LISTEN_PATH_MAX + LISTEN_HOST_MAX], listen_text[LISTEN_PATH_MAX + LISTEN_HOST_MAX];
+    char fcgi_pass[LISTEN_PATH_MAX + LISTEN_HOST_MAX];
+    char listen_text[LISTEN_PATH_MAX + LISTEN_HOST_MAX];
     char store_shown[CONFIG_URL_MAX];
     bool early_log;       /* nginx takes -e stderr (1.19.5 and later) */
     const char *drop[4];  /* temp path directives of modules this nginx lacks */
@@ -385,7 +386,8 @@ static void sweep_stale(const char *base)
 
         if (strncmp(e->d_name, "clientes-web.", 13) != 0 || strlen(e->d_name) != 19)
             continue;
-        if (!fmt(path, sizeof(path), "%s/%s", base, e->d_name) || lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+        if (!fmt(path, sizeof(path), "%s/%s", base, e->d_name) || lstat(path, &st) != 0 ||
+            !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
             continue;
         snprintf(file, sizeof(file), "%s/owner", path);
         if (!(f = fopen(file, "r")))
@@ -426,10 +428,11 @@ static int make_run_dir(void)
         while (n > 1 && bases[i][n - 1] == '/')
             n--;
         snprintf(base, sizeof(base), "%.*s", (int)n, bases[i]);
-        snprintf(t, sizeof(t), "%s/clientes-web.XXXXXX", strcmp(base, "/") ? base : "");
-        if (!mkdtemp(t))
+        if (!fmt(t, sizeof(t), "%s/clientes-web.XXXXXX", strcmp(base, "/") ? base : "") ||
+            !mkdtemp(t))
             continue;
-        if (!fmt(owner, sizeof(owner), "%s/owner", t) || !realpath(t, real) || chmod(real, 0755) != 0 || !(f = fopen(owner, "w"))) {
+        if (!fmt(owner, sizeof(owner), "%s/owner", t) || !realpath(t, real) ||
+            chmod(real, 0755) != 0 || !(f = fopen(owner, "w"))) {
             rm_rf(t);
             continue;
         }
@@ -439,7 +442,7 @@ static int make_run_dir(void)
             rm_rf(real);
             continue;
         }
-        snprintf(S.run_dir, sizeof(S.run_dir), "%s/", real);
+        fmt(S.run_dir, sizeof(S.run_dir), "%s/", real); /* fits: usable_run_dir */
         sweep_stale(base);
         return 0;
     }

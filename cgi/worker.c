@@ -299,7 +299,8 @@ int main(int argc, char **argv)
                       : strcmp(argv[i], "--ready-fd") == 0 ? &ready_fd
                                                            : NULL;
         if (!target || i + 1 == argc || (*target = fd_arg(argv[++i])) < 0) {
-            wlog(WLOG_ERROR, "usage: clientes-worker [--shm-fd N --ready-fd N] (run by clientes-web)");
+            wlog(WLOG_ERROR, "usage: clientes-worker [--shm-fd N --ready-fd N] "
+                             "(run by clientes-web)");
             return 2;
         }
     }
@@ -354,7 +355,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < nthreads; i++) {
         if (store_open(cfg.database_url, &workers[i].store, err, sizeof(err)) != CL_OK) {
             char clean[sizeof(err)];
-            wlog(WLOG_ERROR, "DATABASE_URL %s: %s", shown, config_redact(err, clean, sizeof(clean)));
+            wlog(WLOG_ERROR, "DATABASE_URL %s: %s", shown,
+                 config_redact(err, clean, sizeof(clean)));
             goto out;
         }
         warm_up(workers[i].store);

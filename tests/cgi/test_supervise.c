@@ -116,12 +116,12 @@ static void test_real_ip(void **state)
 static void test_refusals_recognised(void **state)
 {
     (void)state;
-    assert_int_equal(errlog_refusal(PREFIX "limiting requests, excess: 20.360 by zone \"writes\", "
-                                           "client: 127.0.0.1, server: _, request: \"PUT /setNombre?"
-                                           "mail=a%40b.es HTTP/1.1\", host: \"h\""),
+    assert_int_equal(errlog_refusal(PREFIX "limiting requests, excess: 20.360 by zone "
+                                    "\"writes\", client: 127.0.0.1, server: _, request: "
+                                    "\"PUT /setNombre?mail=a%40b.es HTTP/1.1\", host: \"h\""),
                      ERRLOG_LIMIT_REQ);
     assert_int_equal(errlog_refusal(PREFIX "limiting connections by zone \"worker_requests\", "
-                                           "client: 127.0.0.1, server: _, request: \"GET / HTTP/1.1\""),
+                                    "client: 127.0.0.1, server: _, request: \"GET / HTTP/1.1\""),
                      ERRLOG_LIMIT_CONN);
     assert_int_equal(errlog_refusal("2026/12/01 12:00:00 [alert] 12#12: 1024 worker_connections "
                                     "are not enough"),
@@ -144,8 +144,9 @@ static void test_personal_data_stripped(void **state)
     (void)state;
     /* the query goes, the referrer goes, the rest stays */
     expect_clean(PREFIX "client intended to send too large body: 100000 bytes, client: 127.0.0.1, "
-                        "server: _, request: \"POST /aniadir?mail=ana%40b.es&nombre=Ana HTTP/1.1\", "
-                        "host: \"localhost\", referrer: \"http://x.example/?mail=ana%40b.es\"",
+                        "server: _, request: \"POST /aniadir?mail=ana%40b.es&nombre=Ana "
+                        "HTTP/1.1\", host: \"localhost\", referrer: "
+                        "\"http://x.example/?mail=ana%40b.es\"",
                  PREFIX "client intended to send too large body: 100000 bytes, client: 127.0.0.1, "
                         "server: _, request: \"POST /aniadir HTTP/1.1\", host: \"localhost\"");
     /* a client's quote in the query does not end the field early */

@@ -933,6 +933,8 @@ static void stop_step(void)
         S.stop_rc = 1;
 }
 
+static void reload(void);
+
 static void started(void)
 {
     if (S.phase != STARTING || !S.worker.ready || !S.nginx.ready)
@@ -946,6 +948,10 @@ static void started(void)
                     "store %s)",
          S.cfg.port, S.nginx_version, (int)S.nginx.pid, (int)S.worker.pid, S.listen_text,
          S.store_shown);
+    if (S.hup_pending) { /* a HUP that came during start-up */
+        S.hup_pending = false;
+        reload();
+    }
 }
 
 static void reload(void)

@@ -145,10 +145,15 @@ static void *worker_main(void *arg)
         close(ep);
         return NULL;
     }
-    while (wait_connection(ep)) {
-        /* The socket is non-blocking: another thread may have taken the
-         * connection first (EAGAIN), or the client gone (ECONNABORTED). */
-        int rc = FCGX_Accept_r(&fr);
+    for (;;) {
+        int rc;
+        /* A connection nginx keeps open (fastcgi_keep_conn on) brings its
+         * next request itself; otherwise wait for a new one.  The socket is
+         * non-blocking: another thread may have taken the connection first
+         * (EAGAIN), or the client gone (ECONNABORTED). */
+        if (fr.ipcFd < 0 && !wait_connection(ep))
+            break;
+        rc = FCGX_Accept_r(&fr);
         if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR || rc == -ECONNABORTED)
             continue;
         if (rc < 0) {

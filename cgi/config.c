@@ -167,8 +167,11 @@ static int parse_url(const struct config_var *v, const char *s, void *field, cha
 {
     const char *sep = strstr(s, "://");
 
-    if (has_control(s) || strchr(s, ' '))
-        return BAD("has spaces or control characters");
+    if (has_control(s))
+        return BAD("has control characters");
+    /* A file path may have spaces; a network URL cannot (percent-encode). */
+    if (sep && strncmp(s, "sqlite://", 9) != 0 && strchr(s, ' '))
+        return BAD("has a space (percent-encode it as %%20)");
     if (sep) {
         if (sep == s || !isalpha((unsigned char)s[0]))
             return BAD("must be SCHEME://... or a file path");
@@ -401,48 +404,32 @@ int config_load(struct config *c, char *err, size_t errlen)
 
 /* ------------------------------------------------------------ README */
 
+/* README's "values" column for the kinds that read the same for every variable. */
+static const char *const kind_values[] = {
+    [CK_BOOL] = "`0` or `1`",
+    [CK_LISTEN] = "path or `HOST:PORT`",
+    [CK_URL] = "URL or path",
+    [CK_PATH] = "path",
+    [CK_ABSPATH] = "absolute path",
+    [CK_WORD] = "name",
+    [CK_USER] = "user name",
+    [CK_TZ] = "tzdata zone or POSIX `TZ`",
+    [CK_PROXIES] = "addresses/CIDRs, comma-separated",
+};
+
 static void doc_values(const struct config_var *v, FILE *out)
 {
-    switch (v->kind) {
-    case CK_INT:
+    if (v->kind == CK_INT) {
         fprintf(out, v->min_auto ? "`auto` or %ld–%ld" : "%ld–%ld", v->min, v->max);
-        return;
-    case CK_BOOL:
-        fputs("`0` or `1`", out);
-        return;
-    case CK_CHOICE:
+    } else if (v->kind == CK_CHOICE) {
         for (const char *const *ch = v->choices; *ch; ch++)
             fprintf(out, "%s`%s`", ch == v->choices ? "" : ", ", *ch);
-        return;
-    case CK_LOG_LEVEL:
+    } else if (v->kind == CK_LOG_LEVEL) {
         for (int l = WLOG_ERROR; l <= WLOG_DEBUG; l++)
             fprintf(out, "%s`%s`", l == WLOG_ERROR ? "" : ", ",
                     wlog_level_name((enum wlog_level)l));
-        return;
-    case CK_LISTEN:
-        fputs("path or `HOST:PORT`", out);
-        return;
-    case CK_URL:
-        fputs("URL or path", out);
-        return;
-    case CK_PATH:
-        fputs("path", out);
-        return;
-    case CK_ABSPATH:
-        fputs("absolute path", out);
-        return;
-    case CK_WORD:
-        fputs("name", out);
-        return;
-    case CK_USER:
-        fputs("user name", out);
-        return;
-    case CK_TZ:
-        fputs("tzdata zone or POSIX `TZ`", out);
-        return;
-    case CK_PROXIES:
-        fputs("addresses/CIDRs, comma-separated", out);
-        return;
+    } else {
+        fputs(kind_values[v->kind], out);
     }
 }
 

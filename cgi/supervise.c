@@ -52,8 +52,10 @@
 #define RESTARTS_MAX 1000       /* WORKER_RESTART_MAX's upper bound */
 
 struct child {
-    pid_t pid; /* 0: not running */
-    bool ready;
+    pid_t pid;          /* 0: not running */
+    bool ready;         /* said it serves (worker) or listens (nginx) */
+    bool killed;        /* stopping: SIGKILLed at its deadline */
+    long long deadline; /* stopping: when it is killed (then given up on) */
 };
 
 enum phase { STARTING, RUNNING, STOPPING };
@@ -93,8 +95,8 @@ static struct {
     long long next_summary;
 
     int stop_rc;
-    bool graceful, nginx_killed, worker_killed, worker_told;
-    long long t_stop, nginx_deadline, worker_deadline;
+    bool graceful, worker_told;
+    long long t_stop;
 
     char line[4096];
     size_t line_len;
@@ -214,28 +216,42 @@ static int run_capture(char *const argv[], char *out, size_t len)
     return st;
 }
 
-static int start_worker(void)
+/* spawn() with a new pipe whose write end becomes the child's descriptor
+ * to[n - 1] (from[n - 1] is filled in here); *pid is the child's.  Returns
+ * the pipe's read end, non-blocking, or -1 with the reason logged. */
+static int spawn_piped(char *const argv[], int *from, const int *to, int n, bool is_nginx,
+                       pid_t *pid)
 {
-    char *argv[] = {S.worker_bin, "--shm-fd", "3", "--ready-fd", "4", NULL};
     int p[2];
 
+    *pid = 0;
     if (pipe2(p, O_CLOEXEC) != 0) {
         wlog(WLOG_ERROR, "pipe: %s", strerror(errno));
         return -1;
     }
-    {
-        const int from[] = {S.listen_fd, S.shm_fd, p[1]}, to[] = {0, 3, 4};
-        S.worker.pid = spawn(argv, from, to, 3, false);
-    }
+    from[n - 1] = p[1];
+    *pid = spawn(argv, from, to, n, is_nginx);
     close(p[1]);
-    if (S.worker.pid < 0) {
+    if (*pid < 0) {
         wlog(WLOG_ERROR, "fork: %s", strerror(errno));
-        S.worker.pid = 0;
+        *pid = 0;
         close(p[0]);
         return -1;
     }
     fcntl(p[0], F_SETFL, O_NONBLOCK);
-    S.ready_r = p[0];
+    return p[0];
+}
+
+/* The worker: the socket as fd 0, the shared page as 3, the write end of
+ * its readiness pipe as 4 (it writes "R" once it serves). */
+static int start_worker(void)
+{
+    char *argv[] = {S.worker_bin, "--shm-fd", "3", "--ready-fd", "4", NULL};
+    int from[] = {S.listen_fd, S.shm_fd, -1};
+    const int to[] = {0, 3, 4};
+
+    if ((S.ready_r = spawn_piped(argv, from, to, 3, false, &S.worker.pid)) < 0)
+        return -1;
     S.worker.ready = false;
     S.watchdog_kill = false;
     S.wd_progress = atomic_load_explicit(&S.shm->progress, memory_order_relaxed);
@@ -243,10 +259,12 @@ static int start_worker(void)
     return 0;
 }
 
+/* nginx: stdin from /dev/null, stderr into a pipe read here (errlog.h). */
 static int start_nginx(void)
 {
     char *argv[8];
-    int n = 0, p[2];
+    int n = 0, from[] = {S.devnull, -1};
+    const int to[] = {0, 2};
 
     argv[n++] = S.nginx_bin;
     if (S.early_log) { /* errors before the config is read go to stderr too */
@@ -265,24 +283,8 @@ static int start_nginx(void)
         wlog(WLOG_ERROR, "inotify: %s", strerror(errno));
         return -1;
     }
-    if (pipe2(p, O_CLOEXEC) != 0) {
-        wlog(WLOG_ERROR, "pipe: %s", strerror(errno));
-        return -1;
-    }
-    {
-        const int from[] = {S.devnull, p[1]}, to[] = {0, 2};
-        S.nginx.pid = spawn(argv, from, to, 2, true);
-    }
-    close(p[1]);
-    if (S.nginx.pid < 0) {
-        wlog(WLOG_ERROR, "fork: %s", strerror(errno));
-        S.nginx.pid = 0;
-        close(p[0]);
-        return -1;
-    }
-    fcntl(p[0], F_SETFL, O_NONBLOCK);
-    S.nginx_err = p[0];
-    return 0;
+    S.nginx_err = spawn_piped(argv, from, to, 2, true, &S.nginx.pid);
+    return S.nginx_err < 0 ? -1 : 0;
 }
 
 /* ------------------------------------------------------------ files */
@@ -877,9 +879,32 @@ static void begin_stop(int rc, bool graceful)
     S.restart_due = false;
     if (S.nginx.pid) {
         kill(S.nginx.pid, graceful ? SIGQUIT : SIGTERM);
-        S.nginx_deadline = S.t_stop + (graceful ? GRACE_NGINX_MS : FATAL_NGINX_MS);
+        S.nginx.deadline = S.t_stop + (graceful ? GRACE_NGINX_MS : FATAL_NGINX_MS);
     }
     stop_step();
+}
+
+/* A stopping child past its deadline is killed, with its group; one more
+ * second and it is given up on.  True while it is still waited for. */
+static bool stop_waiting(struct child *c, const char *name, long long now)
+{
+    if (!c->pid)
+        return false;
+    if (now < c->deadline)
+        return true;
+    if (c->killed) { /* not even SIGKILL: stop waiting for it */
+        c->pid = 0;
+        return false;
+    }
+    wlog(WLOG_ERROR, "%s (pid %d) still running after %lld ms; killing it", name, (int)c->pid,
+         now - S.t_stop);
+    kill(-c->pid, SIGKILL);
+    kill(c->pid, SIGKILL);
+    c->killed = true;
+    c->deadline = now + KILLED_MS;
+    if (S.stop_rc == 0)
+        S.stop_rc = 1;
+    return true;
 }
 
 /* Moves the stop on: nginx first (it stops accepting and finishes what it
@@ -889,48 +914,18 @@ static void stop_step(void)
 {
     long long now = now_ms();
 
-    if (S.nginx.pid) {
-        if (now < S.nginx_deadline)
-            return;
-        if (S.nginx_killed) { /* not even SIGKILL: stop waiting for it */
-            S.nginx.pid = 0;
-        } else {
-            wlog(WLOG_ERROR, "nginx (pid %d) still running after %lld ms; killing it",
-                 (int)S.nginx.pid, now - S.t_stop);
-            kill(-S.nginx.pid, SIGKILL);
-            kill(S.nginx.pid, SIGKILL);
-            S.nginx_killed = true;
-            S.nginx_deadline = now + KILLED_MS;
-            if (S.stop_rc == 0)
-                S.stop_rc = 1;
-            return;
-        }
-    }
-    if (!S.worker.pid)
+    if (stop_waiting(&S.nginx, "nginx", now))
         return;
-    if (!S.worker_told) {
+    if (S.worker.pid && !S.worker_told) {
         kill(S.worker.pid, SIGTERM);
         kill(S.worker.pid, SIGCONT); /* a stopped worker would never see TERM */
         S.worker_told = true;
-        S.worker_deadline = S.t_stop + (S.graceful ? GRACE_WORKER_MS : FATAL_WORKER_MS);
-        if (S.worker_deadline < now + 500)
-            S.worker_deadline = now + 500;
+        S.worker.deadline = S.t_stop + (S.graceful ? GRACE_WORKER_MS : FATAL_WORKER_MS);
+        if (S.worker.deadline < now + 500)
+            S.worker.deadline = now + 500;
         return;
     }
-    if (now < S.worker_deadline)
-        return;
-    if (S.worker_killed) {
-        S.worker.pid = 0;
-        return;
-    }
-    wlog(WLOG_ERROR, "the worker (pid %d) still running after %lld ms; killing it",
-         (int)S.worker.pid, now - S.t_stop);
-    kill(-S.worker.pid, SIGKILL);
-    kill(S.worker.pid, SIGKILL);
-    S.worker_killed = true;
-    S.worker_deadline = now + KILLED_MS;
-    if (S.stop_rc == 0)
-        S.stop_rc = 1;
+    stop_waiting(&S.worker, "the worker", now);
 }
 
 static void reload(void);
@@ -1193,10 +1188,10 @@ static int next_timeout(void)
     if (S.restart_due && S.restart_at < next)
         next = S.restart_at;
     if (S.phase == STOPPING) {
-        if (S.nginx.pid && S.nginx_deadline < next)
-            next = S.nginx_deadline;
-        else if (!S.nginx.pid && S.worker.pid && (!S.worker_told || S.worker_deadline < next))
-            next = S.worker_told ? S.worker_deadline : now;
+        if (S.nginx.pid && S.nginx.deadline < next)
+            next = S.nginx.deadline;
+        else if (!S.nginx.pid && S.worker.pid && (!S.worker_told || S.worker.deadline < next))
+            next = S.worker_told ? S.worker.deadline : now;
     }
     return next <= now ? 0 : (int)(next - now);
 }

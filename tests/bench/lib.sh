@@ -85,17 +85,19 @@ http {
 CONF
   nginx -e stderr -p "$dir" -c "$dir/nginx.conf" 2>"$dir/error.log" &
   ref_pid=$!
-  until curl -fs -o /dev/null "http://127.0.0.1:$port/"; do
-    kill -0 "$ref_pid" 2>/dev/null || { cat "$dir/error.log" >&2; exit 1; }
-    sleep 0.01
-  done
+  bench_wait_http "http://127.0.0.1:$port/" "$ref_pid" "$dir/error.log"
 }
 
 bench_start_stack() {
   "$root/bin/start-web" >"$1" 2>&1 &
   stack_pid=$!
-  until curl -fs -o /dev/null "http://127.0.0.1:$PORT/health"; do
-    kill -0 "$stack_pid" 2>/dev/null || { cat "$1" >&2; exit 1; }
+  bench_wait_http "http://127.0.0.1:$PORT/health" "$stack_pid" "$1"
+}
+
+# bench_wait_http URL PID LOG: until URL answers 2xx; exits with LOG if PID dies.
+bench_wait_http() {
+  until curl -fs -o /dev/null "$1"; do
+    kill -0 "$2" 2>/dev/null || { cat "$3" >&2; exit 1; }
     sleep 0.005
   done
 }

@@ -168,6 +168,7 @@ static void test_good_values(void **state)
     setenv("TRUSTED_PROXIES", " 10.0.0.0/8,192.168.1.1 , ::1,2001:db8::/32", 1);
     setenv("ALLOW_EPHEMERAL_SQLITE", "1", 1);
     setenv("WORKER_WATCHDOG_S", "0", 1);
+    setenv("DATABASE_URL", "sqlite:///srv/mis datos/clientes.db", 1); /* a path may have spaces */
     c = load_ok();
     assert_int_equal(c->port, 65535);
     assert_int_equal(c->worker_threads, 1);
@@ -181,6 +182,7 @@ static void test_good_values(void **state)
     assert_string_equal(c->trusted_proxies.cidr[3], "2001:db8::/32");
     assert_true(c->allow_ephemeral_sqlite);
     assert_int_equal(c->worker_watchdog_s, 0);
+    assert_string_equal(c->database_url, "sqlite:///srv/mis datos/clientes.db");
 
     setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1); /* POSIX: no tzdata needed */
     assert_string_equal(load_ok()->tz, "CET-1CEST,M3.5.0,M10.5.0/3");

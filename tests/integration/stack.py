@@ -855,6 +855,18 @@ def processes_of_run(path, marker=None):
     return out
 
 
+def socket_count(pid):
+    """Sockets a process holds: for the worker, its listening one plus one per
+    connection it has accepted (how a test sees a request reach it)."""
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
+        except OSError:
+            pass
+    return n
+
+
 def port_refuses(port, timeout=1.0):
     """True when nothing accepts TCP connections on 127.0.0.1:port."""
     try:

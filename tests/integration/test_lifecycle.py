@@ -224,19 +224,6 @@ class ChildDeath(PerTestStack):
         st.stop()
 
 
-def socket_fds(pid):
-    """How many sockets a process holds (the worker: its listening socket,
-    plus one per connection it has accepted)."""
-    n = 0
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            if os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:"):
-                n += 1
-        except OSError:
-            pass
-    return n
-
-
 class WorkerRestart(PerTestStack):
     """The default policy: a dead or hung worker is replaced in place."""
 
@@ -280,9 +267,9 @@ class WorkerRestart(PerTestStack):
             t = threading.Thread(target=post)
             t.start()
             deadline = time.monotonic() + 5
-            while socket_fds(old) < 2 and time.monotonic() < deadline:
+            while stack.socket_count(old) < 2 and time.monotonic() < deadline:
                 time.sleep(0.01)
-            self.assertGreaterEqual(socket_fds(old), 2, "the write never reached the worker")
+            self.assertGreaterEqual(stack.socket_count(old), 2, "the write never reached the worker")
             t_kill = time.monotonic()
             os.kill(old, signal.SIGKILL)
             t.join(15)

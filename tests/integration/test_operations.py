@@ -11,7 +11,6 @@ store password and no query string reach the logs, and nginx's refusals are
 summarised instead of logged one by one."""
 import contextlib
 import fcntl
-import grp
 import json
 import mmap
 import os
@@ -771,18 +770,6 @@ class Privileges(PerTestStack):
 NGINX_ERROR_LINE = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[")
 
 
-def socket_count(pid):
-    """Sockets a process holds: the worker's listening one, plus one per
-    connection it has accepted."""
-    n = 0
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
-        except OSError:
-            pass
-    return n
-
-
 def not_access_lines(st):
     """The lines that are not nginx's access log: nginx's error log and the
     programs' own lines."""
@@ -853,9 +840,9 @@ class NginxErrorLog(PerTestStack):
                 fresh=True)))
             t.start()
             deadline = time.monotonic() + 5
-            while socket_count(worker) < 2 and time.monotonic() < deadline:
+            while stack.socket_count(worker) < 2 and time.monotonic() < deadline:
                 time.sleep(0.01)
-            self.assertGreaterEqual(socket_count(worker), 2, "the held write never arrived")
+            self.assertGreaterEqual(stack.socket_count(worker), 2, "the held write never arrived")
 
             def flood():
                 for _ in range(40):

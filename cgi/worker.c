@@ -1,29 +1,41 @@
-/* worker.c - the FastCGI worker: a fixed pool of threads, each blocking in
- * FCGX_Accept_r with its own store handle, behind nginx. */
+/* worker.c - the FastCGI worker: a fixed pool of threads, each with its own
+ * store handle, taking connections from the socket clientes-web bound and
+ * handed over as fd 0, behind nginx. */
+#define _GNU_SOURCE /* setgroups */
 #include <errno.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "http.h"
 #include "log.h"
+#include "manager.h"
 #include "route.h"
+#include "shm.h"
 #include "store.h"
 
 #define LISTEN_BACKLOG 1024
-#define DEFAULT_DATABASE_URL "sqlite://./data/clientes.db"
 
 struct worker {
     pthread_t thread;
     int index;
     int listen_fd;
+    int stop_fd;             /* readable once main() says stop */
+    struct shm_page *shm;    /* progress, for the supervisor's watchdog */
     struct store *store;
     unsigned long served;
     struct http_request req; /* reused for every request: no per-request allocation */
@@ -100,17 +112,64 @@ static void serve(struct worker *w, FCGX_Request *fr)
         route_dispatch(w->store, r, &res);
 }
 
+/* Blocks until the listening socket has a connection waiting (1) or main()
+ * says stop (0).  The socket is shared with the supervisor, so it is never
+ * shut down to wake a thread: each thread waits on it and on stop_fd, and
+ * EPOLLEXCLUSIVE wakes one idle thread per connection instead of all. */
+static int wait_connection(int ep)
+{
+    struct epoll_event ev[2];
+
+    for (;;) {
+        int n = epoll_wait(ep, ev, 2, -1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return 0;
+        for (int i = 0; i < n; i++)
+            if (ev[i].data.u32 == 1)
+                return 0;
+        return 1;
+    }
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
+    struct epoll_event on_listen = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.u32 = 0};
+    struct epoll_event on_stop = {.events = EPOLLIN, .data.u32 = 1};
     FCGX_Request fr;
+    int ep = epoll_create1(EPOLL_CLOEXEC);
 
-    if (FCGX_InitRequest(&fr, w->listen_fd, 0) != 0) {
-        fprintf(stderr, "clientes-worker: thread %d: FCGX_InitRequest failed\n", w->index);
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, w->listen_fd, &on_listen) != 0 ||
+        epoll_ctl(ep, EPOLL_CTL_ADD, w->stop_fd, &on_stop) != 0) {
+        wlog(WLOG_ERROR, "thread %d: epoll: %s", w->index, strerror(errno));
+        if (ep >= 0)
+            close(ep);
         return NULL;
     }
-    /* FCGX_Accept_r fails once main() shuts the listening socket down. */
-    while (FCGX_Accept_r(&fr) >= 0) {
+    if (FCGX_InitRequest(&fr, w->listen_fd, 0) != 0) {
+        wlog(WLOG_ERROR, "thread %d: FCGX_InitRequest failed", w->index);
+        close(ep);
+        return NULL;
+    }
+    for (;;) {
+        int rc;
+        /* A connection nginx keeps open (fastcgi_keep_conn on) brings its
+         * next request itself; otherwise wait for a new one.  The socket is
+         * non-blocking: another thread may have taken the connection first
+         * (EAGAIN), or the client gone (ECONNABORTED). */
+        if (fr.ipcFd < 0 && !wait_connection(ep))
+            break;
+        rc = FCGX_Accept_r(&fr);
+        if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR || rc == -ECONNABORTED)
+            continue;
+        if (rc < 0) {
+            wlog(WLOG_ERROR, "thread %d: accept: %s", w->index, strerror(-rc));
+            break;
+        }
+        atomic_fetch_add_explicit(&w->shm->busy, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&w->shm->progress, 1, memory_order_relaxed);
         serve(w, &fr);
         /* libfcgi closes a connection with shutdown() and then waits in
          * poll() for nginx to close its end, holding this thread for a round
@@ -122,94 +181,164 @@ static void *worker_main(void *arg)
         if (!fr.keepConnection)
             FCGX_Detach(&fr);
         FCGX_Finish_r(&fr);
+        atomic_fetch_sub_explicit(&w->shm->busy, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&w->shm->progress, 1, memory_order_relaxed);
     }
     FCGX_Free(&fr, 1);
+    close(ep);
     return NULL;
 }
 
-static int env_threads(void)
+static int default_threads(void)
 {
-    const char *v = getenv("WORKER_THREADS");
-    long n;
-    char *end;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-    if (!v || !*v) {
-        n = sysconf(_SC_NPROCESSORS_ONLN);
-        return n > 0 ? (int)(2 * n) : 4;
-    }
-    n = strtol(v, &end, 10);
-    if (*end || n < 1 || n > 1024) {
-        fprintf(stderr, "clientes-worker: WORKER_THREADS must be 1..1024, not '%s'\n", v);
+    return n > 0 && n <= 512 ? (int)(2 * n) : 4;
+}
+
+/* The user the worker runs as when started as root (CLIENTES_USER). */
+static struct passwd *run_user(const struct config *c)
+{
+    struct passwd *pw = getpwnam(c->user);
+
+    if (!pw)
+        wlog(WLOG_ERROR, "CLIENTES_USER: no user '%s' on this system", c->user);
+    else if (pw->pw_uid == 0)
+        wlog(WLOG_ERROR, "CLIENTES_USER '%s' is root, not an unprivileged user", c->user);
+    else
+        return pw;
+    return NULL;
+}
+
+/* The listening socket: fd 0 when it is one (FCGI_LISTENSOCK_FILENO, as
+ * clientes-web hands it over), else FCGI_LISTEN opened here (a worker run on
+ * its own).  *owned: opened here, so its socket file is ours to remove. */
+static int listener(const struct config *c, bool *owned)
+{
+    int accepting = 0, fd;
+    socklen_t len = sizeof(accepting);
+    mode_t mode = 0600;
+    gid_t gid = (gid_t)-1;
+    char err[256];
+
+    *owned = false;
+    if (getsockopt(STDIN_FILENO, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) == 0 && accepting)
+        return STDIN_FILENO;
+    if (c->fcgi_listen.kind == LISTEN_NONE) {
+        wlog(WLOG_ERROR, "no listening socket on fd 0 (clientes-web hands one over) and "
+                         "FCGI_LISTEN is unset");
         return -1;
     }
-    return (int)n;
-}
-
-/* On Heroku (DYNO set) the filesystem is thrown away on every restart and
- * deploy: a SQLite file there silently loses every client. */
-static int refuse_ephemeral(const char *url)
-{
-    const char *allow = getenv("ALLOW_EPHEMERAL_SQLITE");
-
-    if (!getenv("DYNO") || (strstr(url, "://") && strncmp(url, "sqlite://", 9) != 0))
-        return 0;
-    if (allow && strcmp(allow, "1") == 0) {
-        fprintf(stderr, "clientes-worker: WARNING: SQLite on an ephemeral dyno filesystem: "
-                        "every restart and deploy loses all data (ALLOW_EPHEMERAL_SQLITE=1)\n");
-        return 0;
+    if (geteuid() == 0) { /* nginx's workers run as CLIENTES_USER: its group may connect */
+        struct passwd *pw = run_user(c);
+        if (!pw)
+            return -1;
+        mode = 0660;
+        gid = pw->pw_gid;
     }
-    fprintf(stderr,
-            "clientes-worker: refusing to start: DATABASE_URL is a SQLite file but this is a "
-            "Heroku dyno (DYNO=%s), whose filesystem is ephemeral - every restart and deploy "
-            "would lose all data. Use a PostgreSQL DATABASE_URL, or set "
-            "ALLOW_EPHEMERAL_SQLITE=1 to accept the loss (demos only).\n",
-            getenv("DYNO"));
-    return 1;
-}
-
-static int open_listener(const char *addr)
-{
-    int fd;
-    bool unix_path = strchr(addr, ':') == NULL;
-    struct stat st;
-
-    if (unix_path && stat(addr, &st) == 0 && S_ISSOCK(st.st_mode))
-        unlink(addr); /* a stale socket from a killed worker */
-    fd = FCGX_OpenSocket(addr, LISTEN_BACKLOG);
+    fd = listen_open(&c->fcgi_listen, LISTEN_BACKLOG, mode, gid, err, sizeof(err));
     if (fd < 0) {
-        fprintf(stderr, "clientes-worker: cannot listen on '%s': %s\n", addr, strerror(errno));
+        wlog(WLOG_ERROR, "FCGI_LISTEN: %s", err);
         return -1;
     }
-    /* nginx's workers run unprivileged: let them connect. */
-    if (unix_path && chmod(addr, 0666) != 0) {
-        fprintf(stderr, "clientes-worker: chmod '%s': %s\n", addr, strerror(errno));
-        close(fd);
-        return -1;
-    }
+    *owned = true;
     return fd;
 }
 
-int main(void)
+/* One read on a fresh handle.  SQLite opens a connection's WAL file at its
+ * first transaction, not at open: done now, while the worker may still open
+ * the store's files, it keeps them open once it has dropped its privileges. */
+static void warm_up(struct store *s)
 {
-    const char *url = getenv("DATABASE_URL");
-    const char *listen_addr = getenv("FCGI_LISTEN");
-    char default_listen[512];
-    struct worker *workers;
+    struct client c;
+    struct manager_reject rej;
+    enum cl_err e = manager_get(s, "arranque@clientes.invalid", &c, &rej);
+
+    if (e != CL_OK && e != CL_NOT_FOUND)
+        wlog(WLOG_WARN, "first read of the store failed (%s): %s", cl_strerror(e),
+             store_errmsg(s));
+}
+
+/* Started as root: become CLIENTES_USER (its group, no supplementary groups)
+ * for good, once the stores and the socket are open (their descriptors stay
+ * usable).  The parent-death signal does not survive the change: set again. */
+static int drop_privileges(const struct config *c, pid_t supervisor)
+{
+    struct passwd *pw;
+
+    if (geteuid() != 0)
+        return 0;
+    if (!(pw = run_user(c)))
+        return -1;
+    if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+        wlog(WLOG_ERROR, "cannot become %s: %s", c->user, strerror(errno));
+        return -1;
+    }
+    if (setuid(0) == 0) {
+        wlog(WLOG_ERROR, "could become root again after dropping to %s", c->user);
+        return -1;
+    }
+    if (supervisor > 1) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != supervisor)
+            return -1; /* it died meanwhile */
+    }
+    return 0;
+}
+
+static int fd_arg(const char *v)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+
+    return *v && !*end && n >= 0 && n < 1024 ? (int)n : -1;
+}
+
+int main(int argc, char **argv)
+{
+    static struct config cfg;
+    static struct shm_page alone; /* progress nobody reads, without a supervisor */
+    struct shm_page *shm = &alone;
+    struct worker *workers = NULL;
+    char err[512], shown[CONFIG_URL_MAX], where[LISTEN_PATH_MAX + 16];
+    int nthreads = 0, started = 0, fd = -1, shm_fd = -1, stop_fd = -1, ready_fd = -1, sig, rc = 1;
+    bool owned = false, dropped = false;
+    pid_t supervisor = 0;
     sigset_t stop;
-    int nthreads, fd, sig, rc = 0;
 
     wlog_init("clientes-worker", WLOG_INFO);
-    if (!url || !*url)
-        url = DEFAULT_DATABASE_URL;
-    if (!listen_addr || !*listen_addr) {
-        const char *tmp = getenv("TMPDIR");
-        snprintf(default_listen, sizeof(default_listen), "%s/clientes-worker.sock",
-                 tmp && *tmp ? tmp : "/tmp");
-        listen_addr = default_listen;
+    for (int i = 1; i < argc; i++) {
+        int *target = strcmp(argv[i], "--shm-fd") == 0     ? &shm_fd
+                      : strcmp(argv[i], "--ready-fd") == 0 ? &ready_fd
+                                                           : NULL;
+        if (!target || i + 1 == argc || (*target = fd_arg(argv[++i])) < 0) {
+            wlog(WLOG_ERROR, "usage: clientes-worker [--shm-fd N --ready-fd N] "
+                             "(run by clientes-web)");
+            return 2;
+        }
     }
-    if ((nthreads = env_threads()) < 0 || refuse_ephemeral(url))
+    if (shm_fd >= 0) { /* supervised: the shared page */
+        if (!(shm = shm_attach(shm_fd))) {
+            wlog(WLOG_ERROR, "cannot map the shared page (fd %d): %s", shm_fd, strerror(errno));
+            return 1;
+        }
+        close(shm_fd);
+        supervisor = getppid();
+    }
+    if (config_load(&cfg, err, sizeof(err)) != 0) {
+        wlog(WLOG_ERROR, "%s", err);
         return 1;
+    }
+    wlog_init("clientes-worker", cfg.log_level);
+    /* "Today" is the service's, not the machine's: before any thread. */
+    setenv("TZ", cfg.tz, 1);
+    tzset();
+    if (config_ephemeral_sqlite(&cfg))
+        wlog(WLOG_WARN, "SQLite on an ephemeral dyno filesystem: every restart and deploy loses "
+                        "all data (ALLOW_EPHEMERAL_SQLITE=1)");
+    nthreads = cfg.worker_threads ? cfg.worker_threads : default_threads();
     route_set_threads(nthreads);
+    config_redact(cfg.database_url, shown, sizeof(shown));
 
     /* Signals are taken by main() alone, through sigwait(); the threads
      * inherit the mask.  A peer that went away is an EPIPE, not a death. */
@@ -223,56 +352,76 @@ int main(void)
     sigaddset(&stop, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
+    if ((fd = listener(&cfg, &owned)) < 0)
+        return 1;
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 ||
+        (stop_fd = eventfd(0, EFD_CLOEXEC)) < 0) {
+        wlog(WLOG_ERROR, "cannot set up the listening socket: %s", strerror(errno));
+        goto out;
+    }
     workers = calloc((size_t)nthreads, sizeof(*workers));
     if (!workers) {
-        fprintf(stderr, "clientes-worker: out of memory\n");
-        return 1;
+        wlog(WLOG_ERROR, "out of memory");
+        goto out;
     }
     /* Every thread owns its store handle, opened before serving anything so a
      * bad DATABASE_URL stops the worker at once with a clear message. */
     for (int i = 0; i < nthreads; i++) {
-        char err[512];
-        if (store_open(url, &workers[i].store, err, sizeof(err)) != CL_OK) {
-            fprintf(stderr, "clientes-worker: %s\n", err);
-            rc = 1;
+        if (store_open(cfg.database_url, &workers[i].store, err, sizeof(err)) != CL_OK) {
+            char clean[sizeof(err)];
+            wlog(WLOG_ERROR, "DATABASE_URL %s: %s", shown,
+                 config_redact(err, clean, sizeof(clean)));
             goto out;
         }
+        warm_up(workers[i].store);
     }
-    if (FCGX_Init() != 0 || (fd = open_listener(listen_addr)) < 0) {
-        rc = 1;
+    dropped = geteuid() == 0;
+    if (drop_privileges(&cfg, supervisor) != 0 || FCGX_Init() != 0)
         goto out;
-    }
-    for (int i = 0; i < nthreads; i++) {
-        workers[i].index = i;
-        workers[i].listen_fd = fd;
-        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
-            fprintf(stderr, "clientes-worker: cannot start thread %d\n", i);
-            nthreads = i;
-            rc = 1;
-            break;
+    for (; started < nthreads; started++) {
+        struct worker *w = &workers[started];
+        w->index = started;
+        w->listen_fd = fd;
+        w->stop_fd = stop_fd;
+        w->shm = shm;
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+            wlog(WLOG_ERROR, "cannot start thread %d", started);
+            goto stop;
         }
     }
-    if (rc == 0) {
-        fprintf(stderr, "clientes-worker: listening on %s, %d threads, store %s\n", listen_addr,
-                nthreads, url);
-        do {
-            if (sigwait(&stop, &sig) != 0)
-                sig = SIGTERM;
-        } while (sig == SIGHUP); /* nothing to reload: configuration is the environment */
+    rc = 0;
+    if (ready_fd >= 0) { /* tell clientes-web: serving */
+        if (write(ready_fd, "R", 1) != 1)
+            wlog(WLOG_WARN, "cannot tell the supervisor it is ready: %s", strerror(errno));
+        close(ready_fd);
     }
-    /* Stop accepting; requests in flight finish, then each thread's next
-     * accept fails and it returns. */
-    FCGX_ShutdownPending();
-    shutdown(fd, SHUT_RDWR);
-    for (int i = 0; i < nthreads; i++)
+    if (cfg.fcgi_listen.kind == LISTEN_NONE)
+        snprintf(where, sizeof(where), "fd 0");
+    else
+        listen_describe(&cfg.fcgi_listen, where, sizeof(where));
+    wlog(WLOG_INFO, "listening on %s, %d threads, store %s, TZ %s%s%s", where, nthreads, shown,
+         cfg.tz, dropped ? ", as " : "", dropped ? cfg.user : "");
+    do {
+        if (sigwait(&stop, &sig) != 0)
+            sig = SIGTERM;
+    } while (sig == SIGHUP); /* nothing to reload: configuration is the environment */
+stop:
+    /* Stop accepting: idle threads wake on stop_fd and return, busy ones
+     * finish their request first. */
+    if (eventfd_write(stop_fd, 1) != 0)
+        wlog(WLOG_ERROR, "cannot wake the threads: %s", strerror(errno));
+    for (int i = 0; i < started; i++)
         pthread_join(workers[i].thread, NULL);
-    close(fd);
-    if (strchr(listen_addr, ':') == NULL)
-        unlink(listen_addr);
     if (rc == 0)
-        fprintf(stderr, "clientes-worker: stopped\n");
+        wlog(WLOG_INFO, "stopped");
 out:
-    for (int i = 0; i < nthreads; i++)
+    if (owned && cfg.fcgi_listen.kind == LISTEN_UNIX)
+        unlink(cfg.fcgi_listen.path);
+    if (fd > STDIN_FILENO)
+        close(fd);
+    if (stop_fd >= 0)
+        close(stop_fd);
+    for (int i = 0; workers && i < nthreads; i++)
         store_close(workers[i].store);
     free(workers);
     return rc;

@@ -99,6 +99,10 @@ struct sqlite_store {
     /* ... and its -wal and -shm, which SQLite finds by name next to it. */
     struct stat side[2];
     bool have_side[2];
+    /* Who opened it: a worker started as root opens its store, then becomes
+     * an unprivileged user whose access() says nothing about the descriptors
+     * it kept. */
+    uid_t open_euid;
 };
 
 /* The companions of the database file, in struct sqlite_store's side[]. */
@@ -371,7 +375,8 @@ static enum cl_err check_writable(struct sqlite_store *s, const char **why)
     char *slash;
     unsigned long long avail;
 
-    if (sqlite3_db_readonly(s->db, "main") == 1 || access(s->path, W_OK) != 0) {
+    if (sqlite3_db_readonly(s->db, "main") == 1 ||
+        (geteuid() == s->open_euid && access(s->path, W_OK) != 0)) {
         snprintf(s->base.errmsg, sizeof(s->base.errmsg),
                  "sqlite: database file %.120s is read-only for this process", s->path);
         *why = "la base de datos es de solo lectura";
@@ -633,6 +638,7 @@ enum cl_err store_sqlite_open(const char *path, int busy_timeout_ms, struct stor
         return CL_NOMEM;
     }
     s->base.ops = &sqlite_ops;
+    s->open_euid = geteuid();
     if (absolute_path(path, s->path, sizeof(s->path)) != 0) {
         snprintf(why, sizeof(why), "path too long");
         rc = SQLITE_CANTOPEN;

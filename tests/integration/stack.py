@@ -1,5 +1,6 @@
-"""stack.py - starts the real stack (bin/start-web: nginx + the worker) for the
-integration tests and talks HTTP to it, standard library only.
+"""stack.py - starts the real stack (bin/start-web, which runs clientes-web:
+nginx + the worker) for the integration tests and talks HTTP to it, standard
+library only.
 
 Environment (set by tests/integration/CMakeLists.txt, defaults for a manual
 run from the source tree):
@@ -31,8 +32,17 @@ START_WEB = os.path.join(ROOT, "bin", "start-web")
 NGINX_CONF = os.path.join(ROOT, "conf", "nginx.conf.template")
 
 READY_TIMEOUT = 30.0   # first 200 on GET / (a sanitizer build starts slower)
-STOP_TIMEOUT = 10.0    # DESIGN.md: SIGTERM -> both exit 0 within 10 s
+STOP_TIMEOUT = 10.0    # docs/OPERATIONS.md: SIGTERM -> both exit 0 within 10 s
 JSON_TYPE = "application/json; charset=utf-8"
+# What clientes-web writes once both children serve, and when it has stopped.
+LISTENING = b"clientes-web: info: listening on "
+STOPPED = "clientes-web: info: stopped"
+# Variables of the configuration table a developer's shell might have set:
+# every run starts from the defaults plus what its test asks for.
+CONFIG_VARS = ("FCGI_LISTEN", "DYNO", "ALLOW_EPHEMERAL_SQLITE", "NGINX", "NGINX_WORKER_PROCESSES",
+               "NGINX_ERROR_LOG_LEVEL", "WORKER_MAX_REQUESTS", "TZ", "TRUSTED_PROXIES",
+               "WORKER_RESTART_MAX", "WORKER_RESTART_WINDOW_S", "WORKER_WATCHDOG_S", "LOG_LEVEL",
+               "CLIENTES_USER", "CLIENTES_API_TOKEN")
 
 EXAMPLE_MAIL = "ejemplo@gmail.com"
 EXAMPLE = {
@@ -54,9 +64,26 @@ FIELDS = ("nombre", "apellidos", "mail", "fecha_nacimiento", "direccion")
 
 
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port to listen on, above the kernel's ephemeral range: the client
+    sockets of the suites running meanwhile (thousands of connections) take
+    their ports from that range, and one of them could otherwise take a port
+    picked here before nginx binds it."""
+    import random
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            high = int(f.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        high = 60999
+    low = min(high + 1, 64000)
+    for _ in range(200):
+        port = random.randint(low, 65535)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+        return port
+    raise AssertionError("no free port above the ephemeral range")
 
 
 def qs(*pairs, **params):
@@ -65,6 +92,25 @@ def qs(*pairs, **params):
     bytes or already-encoded str via raw_qs are not touched here."""
     items = list(pairs) + list(params.items())
     return urllib.parse.urlencode(items, quote_via=urllib.parse.quote, safe="")
+
+
+def kill_run(proc, pids):
+    """SIGKILL to what is left of a run: the process group the test started
+    it in, and `pids` (its children, which live in sessions of their own),
+    then reaps proc.  The one kill path of the integration tests."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
 
 
 def legacy(record):
@@ -151,15 +197,16 @@ class Stack:
     file in this stack's own temp dir.  busy_timeout: appended to
     DATABASE_URL as ?busy_timeout=N.  run_as: (uid, gid) to run bin/start-web
     as, through setpriv (the test runs as root); the run dir and the log file
-    are given to that user."""
+    are given to that user.  run_dir_name: the name of the directory given as
+    TMPDIR, where clientes-web makes its runtime dir."""
 
     def __init__(self, db_path=None, busy_timeout=None, threads=4, env=None, name="stack",
-                 run_as=None):
-        # short: bin/start-web makes its runtime dir (with the worker's unix
+                 run_as=None, run_dir_name="run"):
+        # short: clientes-web makes its runtime dir (with the worker's unix
         # socket, at most 108 bytes of path) under this one, via TMPDIR
         self.dir = tempfile.mkdtemp(prefix="clientes-it-%s-" % name[:16])
         os.chmod(self.dir, 0o755)  # nginx's workers run as nobody
-        self.run_dir = os.path.join(self.dir, "run")
+        self.run_dir = os.path.join(self.dir, run_dir_name)
         os.mkdir(self.run_dir)
         os.chmod(self.run_dir, 0o755)
         if db_path is None:
@@ -208,7 +255,7 @@ class Stack:
             "NGINX_CONF": NGINX_CONF,
             "TMPDIR": self.run_dir,
         })
-        for k in ("CLIENTES_API_TOKEN", "FCGI_LISTEN", "DYNO"):
+        for k in CONFIG_VARS:
             env.pop(k, None)
         env.update(self.extra_env)
         cmd = [START_WEB]
@@ -222,12 +269,16 @@ class Stack:
             self.proc = subprocess.Popen(cmd, cwd=self.dir, env=env, stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.wait_ready()
-        # bin/start-web puts each child in its own session: remember them so
-        # that nothing of this run can outlive the test.
-        self.children = {pid: exe for pid, (_, exe) in self.descendants().items()
-                         if exe == os.path.realpath(WORKER)
-                         or os.path.basename(exe).startswith("nginx")}
+        self.remember_children()
         return self
+
+    def remember_children(self):
+        """clientes-web puts each child in its own session: remember them (a
+        restarted worker too) so that nothing of this run can outlive the
+        test."""
+        self.children.update({pid: exe for pid, (_, exe) in self.descendants().items()
+                              if exe == os.path.realpath(WORKER)
+                              or os.path.basename(exe).startswith("nginx")})
 
     def _as_user(self, cmd, env):
         """cmd wrapped to run as self.run_as, with what it needs handed over:
@@ -267,6 +318,8 @@ class Stack:
         non-zero) within STOP_TIMEOUT seconds."""
         proc = self.proc
         assert proc is not None, "stack not running"
+        if proc.poll() is None:
+            self.remember_children()
         t0 = time.monotonic()
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -341,19 +394,7 @@ class Stack:
         group and the children it started (each by its pid)."""
         if self.proc is None:
             return
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        for pid in self.survivors():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
+        kill_run(self.proc, self.survivors())
 
     def cleanup(self):
         """Kills anything left, removes the temp dir unless something failed."""
@@ -464,14 +505,14 @@ class Stack:
         return None
 
     def wait_supervising(self, timeout=10.0):
-        """Waits (bounded) until bin/start-web says it is listening, i.e. has
+        """Waits (bounded) until clientes-web says it is listening, i.e. has
         finished its start-up and supervises its children.  Returns whether
         it said so."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
                 with open(self.log_path, "rb") as f:
-                    if b"start-web: listening" in f.read():
+                    if LISTENING in f.read():
                         return True
             except OSError:
                 pass
@@ -486,8 +527,11 @@ class Stack:
 
     # -- HTTP --------------------------------------------------------------
 
-    def connection(self, timeout=10):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+    def connection(self, timeout=10, source=None):
+        """A new HTTP connection; source: another loopback address to come
+        from (127.0.0.2: "another client" for the per-client limits)."""
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout,
+                                          source_address=(source, 0) if source else None)
 
     def request(self, method, path, body=None, headers=None, timeout=10, fresh=False):
         """One HTTP request.  By default over a keep-alive connection kept per
@@ -829,6 +873,18 @@ def processes_of_run(path, marker=None):
         if hit:
             out[pid] = cmd
     return out
+
+
+def socket_count(pid):
+    """Sockets a process holds: for the worker, its listening one plus one per
+    connection it has accepted (how a test sees a request reach it)."""
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
+        except OSError:
+            pass
+    return n
 
 
 def port_refuses(port, timeout=1.0):

@@ -20,10 +20,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stack  # noqa: E402
-from stack import ROOT, free_port  # noqa: E402
-
-READY_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0   # DESIGN.md: SIGTERM -> exit 0 within 10 s
+from stack import READY_TIMEOUT, ROOT, STOP_TIMEOUT, STOPPED, free_port  # noqa: E402
 
 
 def ruby_yaml(text):
@@ -112,25 +109,13 @@ class Run:
         self.tree = {}
 
     def remember(self):
-        """Snapshot of every process of the run (start-web puts its children
-        in sessions of their own: they are found through the tree)."""
+        """Snapshot of every process of the run (clientes-web puts its
+        children in sessions of their own: they are found through the tree)."""
         self.tree.update(stack.process_tree(self.proc.pid))
         return self.tree
 
     def kill(self):
-        for pid in stack.still_running(self.tree):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
+        stack.kill_run(self.proc, stack.still_running(self.tree))
 
     def stop(self, sig, timeout):
         """Sends sig; returns (exit status or None, seconds taken)."""
@@ -183,8 +168,8 @@ class DeployTestCase(unittest.TestCase):
 
     def env(self, **extra):
         env = dict(os.environ)
-        for k in ("CLIENTES_WORKER", "CLIENTES_API_TOKEN", "FCGI_LISTEN", "NGINX_CONF", "DYNO",
-                  "DATABASE_URL", "PORT", "WORKER_THREADS"):
+        for k in ("CLIENTES_WORKER", "NGINX_CONF", "DATABASE_URL", "PORT",
+                  "WORKER_THREADS") + stack.CONFIG_VARS:
             env.pop(k, None)
         name, value = self.marker.split("=", 1)
         env[name] = value
@@ -383,7 +368,7 @@ class Slug(DeployTestCase):
         # the slug's own binary: no CLIENTES_WORKER, started from the slug
         run = self.start(["bash", "-c", web], app, self.env(PORT=str(port)), "web")
         self.assertServesThenStops(run, port, worker=worker)
-        self.assertIn("start-web: stopped", tail(run.log_path))
+        self.assertIn(STOPPED, tail(run.log_path))
 
 
 class Foreman(DeployTestCase):
@@ -416,7 +401,7 @@ class Foreman(DeployTestCase):
                                            worker=stack.WORKER)
                 out = tail(run.log_path)
                 self.assertIn("web.1", out)
-                self.assertIn("start-web: stopped", out)
+                self.assertIn(STOPPED, out)
                 self.assertRegex(out, r"web\.1\s+\|\s+exited with code 0", out)
 
 

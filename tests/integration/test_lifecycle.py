@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """test_lifecycle.py - the stack over time: restarts keep the data, a locked
-store answers 503 + Retry-After, a dead worker or nginx never leaves HTML or a
-half-alive service behind, SIGTERM is graceful."""
+store answers 503 + Retry-After, a killed or hung worker is replaced while
+nginx answers JSON 503s (never a 502), repeated crashes or a dead nginx end
+the process and leave nothing behind, SIGTERM is graceful, a TMPDIR with a
+':' works."""
 import os
 import signal
 import sqlite3
@@ -136,6 +138,10 @@ class LockedStore(PerTestStack):
         st.stop()
 
 
+# The policy of a single supervisor (the platform's): exit at the first death.
+NO_RESTART = {"WORKER_RESTART_MAX": "0"}
+
+
 class ChildDeath(PerTestStack):
 
     def assertUnreachableAnswer(self, r):
@@ -165,8 +171,8 @@ class ChildDeath(PerTestStack):
         self.assertTrue(answers or refused, "the service kept answering 200 without its worker")
         self.assertGone(st)
 
-    def test_dead_worker_json_502_or_refused_then_exit(self):
-        st = self.new_stack().start()
+    def test_dead_worker_without_restarts_json_or_refused_then_exit(self):
+        st = self.new_stack(env=NO_RESTART).start()
         st.wait_supervising()
         rec = record("antes.de.morir@example.com")
         self.add(rec)  # committed before the kill: must survive it
@@ -176,10 +182,10 @@ class ChildDeath(PerTestStack):
         self.assertOK(self.get_one(rec["mail"]), {rec["mail"]: rec})
         st.stop()
 
-    def test_dead_worker_right_after_first_200(self):
-        # the same, without giving bin/start-web time to settle after the
+    def test_dead_worker_without_restarts_right_after_first_200(self):
+        # the same, without giving clientes-web time to settle after the
         # first 200: the service is up from the clients' point of view
-        st = self.new_stack().start()
+        st = self.new_stack(env=NO_RESTART).start()
         self.kill_worker_and_watch(st, EXAMPLE)
 
     def test_dead_nginx_stops_worker_and_exits(self):
@@ -199,7 +205,7 @@ class ChildDeath(PerTestStack):
 
     def test_unreachable_worker_json_from_nginx(self):
         # nginx cannot reach the worker (its socket taken away, which nginx
-        # sees at once): nginx's own 502 must be the JSON shape, not HTML.
+        # sees at once): nginx's own error must be the JSON shape, not HTML.
         st = self.new_stack().start()
         sock = st.worker_socket_path()
         if sock is None or not os.path.exists(sock):
@@ -215,6 +221,146 @@ class ChildDeath(PerTestStack):
             os.rename(sock + ".moved", sock)
         self.assertEqual(st.request("GET", "/").status, 200)
         self.assertError(self.get_one("sin.worker@example.com"), 404)
+        st.stop()
+
+
+class WorkerRestart(PerTestStack):
+    """The default policy: a dead or hung worker is replaced in place."""
+
+    def assertTemporary(self, r):
+        """An answer while the worker is replaced: the JSON 503 with
+        Retry-After, never nginx's 502."""
+        self.assertNotEqual(r.status, 502, r)
+        self.assertError(r, 503, UNAVAILABLE)
+        self.assertIsNotNone(r.header("Retry-After"), r)
+
+    def new_worker(self, st, old, timeout=10.0):
+        """The pid of the worker that replaced `old`, once it runs."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pids = [p for p in st.worker_pids() if p != old]
+            if pids:
+                st.remember_children()
+                return pids[0]
+            time.sleep(0.02)
+        st.fail("no new worker %.0f s after pid %d died" % (timeout, old))
+
+    def test_killed_worker_is_replaced_within_3s_json_503_meanwhile(self):
+        st = self.new_stack(busy_timeout=5000, threads=2).start()
+        self.assertTrue(st.wait_supervising())
+        kept = record("antes.del.reinicio@example.com")
+        self.add(kept)
+        old = st.worker_pids()
+        self.assertEqual(len(old), 1, st.descendants())
+        old = old[0]
+        in_flight = record("en.vuelo@example.com")
+        got = {}
+
+        # A write the worker holds when it dies: it waits for the SQLite
+        # lock this test takes.
+        lock = sqlite3.connect(st.db_path, isolation_level=None, timeout=5)
+        lock.execute("BEGIN EXCLUSIVE")
+        try:
+            def post():
+                got["r"] = st.request("POST", "/aniadir?" + query(in_flight), timeout=15,
+                                      fresh=True)
+            t = threading.Thread(target=post)
+            t.start()
+            deadline = time.monotonic() + 5
+            while stack.socket_count(old) < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            self.assertGreaterEqual(stack.socket_count(old), 2, "the write never reached the worker")
+            t_kill = time.monotonic()
+            os.kill(old, signal.SIGKILL)
+            t.join(15)
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        self.assertTemporary(got["r"])
+
+        # Then: every answer a JSON 503 until the new worker serves, soon.
+        answers, served_at = [], None
+        while time.monotonic() - t_kill < 10:
+            r = st.request("GET", "/cliente?" + qs(mail=kept["mail"]), timeout=10, fresh=True)
+            answers.append(r.status)
+            if r.status == 200:
+                self.assertOK(r, {kept["mail"]: kept})
+                served_at = time.monotonic()
+                break
+            self.assertTemporary(r)
+            time.sleep(0.02)
+        self.assertIsNotNone(served_at, "not served again within 10 s: %r" % answers)
+        self.assertLess(served_at - t_kill, 3.0, "served again %.2f s after the kill"
+                        % (served_at - t_kill))
+        self.assertNotIn(502, answers)
+
+        # The same clientes-web, a new worker; the lost write was never stored.
+        self.assertTrue(st.alive(), "clientes-web exited after its worker died")
+        new = self.new_worker(st, old)
+        self.assertNotEqual(new, old)
+        self.assertError(self.get_one(in_flight["mail"]), 404)
+        self.add(in_flight)
+        self.assertOK(self.get_one(in_flight["mail"]), {in_flight["mail"]: in_flight})
+        self.assertIn("restarting it", st.log_text())
+        st.stop()
+
+    def test_repeated_crashes_end_the_process_non_zero(self):
+        st = self.new_stack(env={"WORKER_RESTART_MAX": "2", "WORKER_RESTART_WINDOW_S": "60"})
+        st.start()
+        self.assertTrue(st.wait_supervising())
+        pid = st.worker_pids()[0]
+        for crash in (1, 2):
+            os.kill(pid, signal.SIGKILL)
+            pid = self.new_worker(st, pid)
+            r = st.request("GET", "/health", timeout=10, fresh=True)
+            self.assertOK(r, {"status": "ok"})
+            self.assertTrue(st.alive(), "exited after crash %d of the 2 allowed" % crash)
+        os.kill(pid, signal.SIGKILL)  # the third within the window: too many
+        self.assertGone(st)
+        self.assertIn("WORKER_RESTART_MAX", st.log_text())
+
+    def test_stopped_worker_restarted_by_the_watchdog(self):
+        st = self.new_stack(env={"WORKER_WATCHDOG_S": "1"}).start()
+        self.assertTrue(st.wait_supervising())
+        old = st.worker_pids()[0]
+        os.kill(old, signal.SIGSTOP)
+        try:
+            # nothing waits for it: a stopped worker is left alone
+            time.sleep(2.5)
+            self.assertEqual(st.worker_pids(), [old], "killed with no request waiting")
+            # a request waits: within the watchdog's second (and a tick) the
+            # worker is replaced, and the waiting request is served by the new one
+            t0 = time.monotonic()
+            r = st.request("GET", "/cliente?" + qs(mail=EXAMPLE_MAIL), timeout=20, fresh=True)
+            took = time.monotonic() - t0
+        finally:
+            try:
+                os.kill(old, signal.SIGCONT)
+            except OSError:
+                pass
+        self.assertOK(r, {EXAMPLE_MAIL: EXAMPLE})
+        self.assertGreater(took, 0.9, "answered before the watchdog could act")
+        self.assertLess(took, 6.0, "the watchdog took %.1f s" % took)
+        new = self.new_worker(st, old)
+        self.assertNotEqual(new, old)
+        self.assertIn("watchdog", st.log_text())
+        self.assertTrue(st.alive())
+        st.stop()
+
+
+class TmpdirWithColon(PerTestStack):
+
+    def test_tmpdir_with_a_colon_serves(self):
+        # The worker's default socket lives under TMPDIR: a ':' in the path
+        # must not turn it into a TCP address anywhere.
+        st = self.new_stack(run_dir_name="run:9000").start()
+        sock = st.worker_socket_path()
+        self.assertIsNotNone(sock, "the worker holds no unix socket")
+        self.assertIn("run:9000/", sock)
+        rec = record("dos.puntos@example.com")
+        self.add(rec)
+        self.assertOK(self.get_one(rec["mail"]), {rec["mail"]: rec})
+        self.assertOK(st.request("GET", "/health"), {"status": "ok"})
         st.stop()
 
 

@@ -2,19 +2,27 @@
 """test_operations.py - what operations rely on, against the real stack:
 GET /health says the worker is alive and GET /health/ready follows the
 store, X-Request-Id ties a response to its access-log
-and worker lines, SIGTERM lets a long response finish, SIGHUP drops nothing,
-a killed worker takes bin/start-web down within 5 s, the proxy config can be
-swapped (rate-limited template, FastCGI over TCP), and a SQLite store on a
-Heroku dyno is refused unless explicitly allowed."""
+and worker lines, SIGTERM lets a long response finish, SIGHUP drops nothing
+and keeps a config nginx rejects out, a killed worker takes clientes-web down
+within 5 s when restarts are off, the proxy config can be swapped
+(rate-limited template, FastCGI over TCP, loopback unless asked), a SQLite
+store on a Heroku dyno is refused unless explicitly allowed, a bad setting is
+one line naming it, the worker drops root and its socket is nginx's alone, no
+store password and no query string reach the logs, and nginx's refusals are
+summarised instead of logged one by one."""
 import contextlib
 import fcntl
 import json
 import mmap
 import os
+import pwd
 import re
+import shutil
 import signal
 import socket
 import sqlite3
+import stat
+import subprocess
 import sys
 import threading
 import time
@@ -439,7 +447,9 @@ class Sigterm(PerTestStack):
 class Sighup(PerTestStack):
 
     def test_sighup_three_times_under_load_drops_nothing(self):
-        st = self.new_stack(threads=4).start()
+        # 8 threads: the whole-list cap (threads - 1) stays above the 6 clients,
+        # so a refusal here could only come from the reload
+        st = self.new_stack(threads=8).start()
         st.wait_supervising()
         masters = st.nginx_master_pids()
         self.assertEqual(len(masters), 1, st.descendants())
@@ -498,14 +508,42 @@ class Sighup(PerTestStack):
         st.stop()
 
 
+    def test_sighup_with_a_config_nginx_rejects_keeps_the_running_one(self):
+        st = self.new_stack()
+        tmpl = os.path.join(st.dir, "nginx.conf.template")
+        shutil.copy(stack.NGINX_CONF, tmpl)
+        st.extra_env["NGINX_CONF"] = tmpl
+        st.start()
+        self.assertTrue(st.wait_supervising())
+        masters = st.nginx_master_pids()
+        with open(tmpl, "a") as f:
+            f.write("\nthis_is_not_nginx on;\n")
+        st.proc.send_signal(signal.SIGHUP)
+        kept = wait_log(st, lambda ln: "SIGHUP: keeping the running nginx config" in ln)
+        self.assertEqual(len(kept), 1, log_lines(st)[-20:])
+        text = "\n".join(log_lines(st))
+        self.assertIn("nginx rejects the config rendered from %s" % tmpl, text)
+        self.assertIn("as rendered: this_is_not_nginx on;", text)
+        self.assertOK(st.request("GET", "/health", fresh=True), {"status": "ok"})
+        self.assertEqual(st.nginx_master_pids(), masters)
+        # fixed: the next HUP reloads
+        shutil.copy(stack.NGINX_CONF, tmpl)
+        st.proc.send_signal(signal.SIGHUP)
+        self.assertEqual(len(wait_log(st, lambda ln: "SIGHUP: reloading nginx" in ln)), 1)
+        self.assertOK(st.request("GET", "/health", fresh=True), {"status": "ok"})
+        st.stop()
+
+
 # ---------------------------------------------------------------- dead worker
 
 class DeadWorker(PerTestStack):
 
-    def test_sigkilled_worker_takes_start_web_down_within_5s(self):
+    def test_sigkilled_worker_without_restarts_takes_it_down_within_5s(self):
+        # WORKER_RESTART_MAX=0: no restart in place, the platform's restart
+        # of the whole process is the only one
         for settle in (True, False):
             with self.subTest(settled=settle):
-                st = self.new_stack().start()
+                st = self.new_stack(env={"WORKER_RESTART_MAX": "0"}).start()
                 if settle:
                     self.assertTrue(st.wait_supervising())
                 pids = st.worker_pids()
@@ -515,8 +553,8 @@ class DeadWorker(PerTestStack):
                 rc = st.wait_exit(5.0)
                 took = time.monotonic() - t0
                 if rc is None:
-                    st.fail("bin/start-web still running 5 s after its worker was killed")
-                self.assertNotEqual(rc, 0, "bin/start-web exited 0 after its worker died")
+                    st.fail("clientes-web still running 5 s after its worker was killed")
+                self.assertNotEqual(rc, 0, "clientes-web exited 0 after its worker died")
                 self.assertLess(took, 5.0)
                 # nginx went with it: the port refuses, nothing survives
                 self.assertTrue(stack.port_refuses(st.port), "the port still accepts connections")
@@ -597,6 +635,19 @@ class ProxyConfig(PerTestStack):
         st.stop()
 
 
+    def test_fastcgi_over_tcp_binds_loopback_unless_asked(self):
+        # ":PORT" names no address: the worker must not be reachable from
+        # other hosts, so it is loopback (issue: it was every interface)
+        fport = free_port()
+        st = self.new_stack(env={"FCGI_LISTEN": ":%d" % fport}).start()
+        with open("/proc/net/tcp") as f:
+            rows = [ln.split() for ln in f.readlines()[1:]]
+        listening = [r[1] for r in rows if r[3] == "0A" and r[1].endswith(":%04X" % fport)]
+        self.assertEqual(listening, ["0100007F:%04X" % fport], "bound to %r" % listening)
+        self.assertOK(st.request("GET", "/health"), {"status": "ok"})
+        st.stop()
+
+
 # ---------------------------------------------------------------- Heroku
 
 class EphemeralSqlite(PerTestStack):
@@ -625,6 +676,210 @@ class EphemeralSqlite(PerTestStack):
         out = "\n".join(log_lines(st))
         self.assertIn("ALLOW_EPHEMERAL_SQLITE", out)  # it still warns
         st.stop()
+
+
+# ---------------------------------------------------------------- bad settings
+
+class BadSetting(PerTestStack):
+
+    def test_a_bad_value_is_one_line_naming_the_variable(self):
+        # every variable's bad value is tested in tests/cgi/test_config.c;
+        # here: clientes-web refuses before starting anything
+        for name, value in (("PORT", "80a"), ("FCGI_LISTEN", "localhost:99999"),
+                            ("TZ", "Nowhere/Atlantis"), ("WORKER_WATCHDOG_S", "-1"),
+                            ("ALLOW_EPHEMERAL_SQLITE", "yes")):
+            with self.subTest(name=name):
+                st = self.new_stack_nowait(env={name: value})
+                t0 = time.monotonic()
+                st.start()
+                rc = st.wait_exit(10)
+                if rc is None:
+                    st.fail("still running 10 s after start with %s=%s" % (name, value))
+                self.assertNotEqual(rc, 0)
+                self.assertLess(time.monotonic() - t0, 5.0)
+                errors = [ln for ln in log_lines(st) if ": error: " in ln]
+                self.assertEqual(len(errors), 1, log_lines(st))
+                self.assertTrue(errors[0].startswith("clientes-web: error: %s " % name), errors)
+                self.assertIn("'%s'" % value, errors[0])
+                self.assertTrue(stack.port_refuses(st.port))
+                self.assertEqual(stack.processes_of_run(st.dir), {})
+                st.proc = None
+
+
+# ---------------------------------------------------------------- privileges
+
+def proc_ids(pid):
+    """(uids, gids, groups) of a process, from /proc/PID/status."""
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            k, _, v = ln.partition(":")
+            out[k] = v.split()
+    return ([int(x) for x in out["Uid"]], [int(x) for x in out["Gid"]],
+            [int(x) for x in out.get("Groups", [])])
+
+
+def connect_as(uid, gid, path):
+    """Whether a process running as uid:gid (no other group) may connect to
+    the unix socket at path."""
+    code = ("import socket, sys\ns = socket.socket(socket.AF_UNIX)\n"
+            "try:\n    s.connect(sys.argv[1])\nexcept PermissionError:\n    sys.exit(3)\n")
+    p = subprocess.run(["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid, "--clear-groups", "--",
+                        sys.executable, "-c", code, path], capture_output=True, timeout=30)
+    if p.returncode not in (0, 3):
+        raise AssertionError("connect_as failed: %r" % (p,))
+    return p.returncode == 0
+
+
+class Privileges(PerTestStack):
+
+    def test_worker_drops_root_after_opening_its_store(self):
+        st = self.new_stack().start()
+        (worker,) = st.worker_pids()
+        uids, gids, groups = proc_ids(worker)
+        if os.geteuid() == 0:
+            nobody = pwd.getpwnam("nobody")
+            self.assertEqual(uids, [nobody.pw_uid] * 4, "the worker still runs as root")
+            self.assertEqual(gids, [nobody.pw_gid] * 4)
+            self.assertEqual(groups, [])
+            self.assertIn("as nobody", "\n".join(log_lines(st)))
+        else:
+            self.assertEqual(uids, [os.geteuid()] * 4)
+        # and its store still takes writes (descriptors opened before the drop)
+        rec = {"nombre": "Sin", "apellidos": "Privilegios", "mail": "sin.root@example.com",
+               "fecha_nacimiento": "1/1/2000", "direccion": "Calle Nobody 1"}
+        self.add(rec)
+        self.assertOK(st.request("PUT", "/setNombre?" + qs(mail=rec["mail"], nombre="Otro")))
+        self.assertOK(st.request("DELETE", "/eliminar?" + qs(mail=rec["mail"])))
+        st.stop()
+
+    def test_worker_socket_only_for_nginx_user(self):
+        st = self.new_stack().start()
+        sock = st.worker_socket_path()
+        self.assertIsNotNone(sock)
+        info = os.stat(sock)
+        if os.geteuid() != 0:
+            self.assertEqual(stat.S_IMODE(info.st_mode), 0o600, oct(info.st_mode))
+            st.stop()
+            return
+        nobody = pwd.getpwnam("nobody")
+        self.assertEqual(stat.S_IMODE(info.st_mode), 0o660, oct(info.st_mode))
+        self.assertEqual(info.st_gid, nobody.pw_gid, "group %d" % info.st_gid)
+        # nginx's workers (nobody, its group) connect; another local user cannot
+        self.assertTrue(connect_as(nobody.pw_uid, nobody.pw_gid, sock))
+        self.assertFalse(connect_as(54321, 54321, sock),
+                         "any local user can talk FastCGI to the worker")
+        self.assertOK(st.request("GET", "/health"), {"status": "ok"})
+        st.stop()
+
+
+# ---------------------------------------------------------------- logs
+
+NGINX_ERROR_LINE = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[")
+
+
+def not_access_lines(st):
+    """The lines that are not nginx's access log: nginx's error log and the
+    programs' own lines."""
+    return [ln for ln in log_lines(st) if NGINX_ERROR_LINE.match(ln) or ln.startswith("clientes-")]
+
+
+class SecretsInLogs(PerTestStack):
+
+    def test_a_store_password_never_reaches_the_output(self):
+        secret = "S3cr3t" + uuid.uuid4().hex[:10]
+        cases = [
+            # refused by the worker (no PostgreSQL store yet): its error names the URL
+            "postgres://clientes:%s@db.example.com:5432/clientes" % secret,
+            # and a password in the query too
+            "postgres://clientes:%s@db.example.com/clientes?password=%s&sslmode=require"
+            % (secret, secret),
+            # refused by the configuration table (a space): its line names the value
+            "postgres://clientes:%s@db.example.com/cli entes" % secret,
+        ]
+        for url in cases:
+            with self.subTest(url=url.replace(secret, "***")):
+                st = self.new_stack_nowait(env={"DATABASE_URL": url})
+                st.start()
+                rc = st.wait_exit(10)
+                if rc is None:
+                    st.fail("still running 10 s after start with a PostgreSQL URL")
+                self.assertNotEqual(rc, 0)
+                out = log_bytes(st)
+                self.assertNotIn(secret.encode(), out, "the password is in the output")
+                self.assertIn(b"postgres://clientes:***@db.example.com", out)
+                st.proc = None
+
+
+class NginxErrorLog(PerTestStack):
+
+    def test_error_lines_carry_no_query_string_or_referrer(self):
+        st = self.new_stack().start()
+        tag = uuid.uuid4().hex[:12]
+        req = ("POST /aniadir?mail=persona.%s%%40example.com&nombre=Nombre%s HTTP/1.1\r\n"
+               "Host: localhost\r\nReferer: http://otra.example/?mail=referente.%s\r\n"
+               "Content-Length: 100000\r\nConnection: close\r\n\r\n" % (tag, tag, tag))
+        r = st.raw(req.encode()).response
+        self.assertIsNotNone(r)
+        self.assertError(r, 413)
+        lines = wait_log(st, lambda ln: "client intended to send too large body" in ln)
+        self.assertEqual(len(lines), 1, log_lines(st)[-10:])
+        self.assertIn('request: "POST /aniadir HTTP/1.1"', lines[0])
+        self.assertNotIn("referrer", lines[0])
+        st.stop()
+        leaks = [ln for ln in not_access_lines(st) if tag in ln]
+        self.assertEqual(leaks, [], "request data in the error log")
+
+    def test_refusals_are_counted_and_summarised(self):
+        # One request fits in the worker (WORKER_MAX_REQUESTS=1) and it waits
+        # (for the SQLite lock this test holds): every other one is refused by
+        # nginx's limit_conn, which logs a warning per refusal.
+        st = self.new_stack(threads=1, busy_timeout=20000,
+                            env={"WORKER_MAX_REQUESTS": "1"}).start()
+        self.assertTrue(st.wait_supervising())
+        (worker,) = st.worker_pids()
+        statuses, lock = [], threading.Lock()
+        held = {}
+        db = sqlite3.connect(st.db_path, isolation_level=None, timeout=5)
+        db.execute("BEGIN EXCLUSIVE")
+        try:
+            t = threading.Thread(target=lambda: held.update(r=st.request(
+                "PUT", "/setNombre?" + qs(mail=EXAMPLE_MAIL, nombre="Retenido"), timeout=30,
+                fresh=True)))
+            t.start()
+            deadline = time.monotonic() + 5
+            while stack.socket_count(worker) < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            self.assertGreaterEqual(stack.socket_count(worker), 2, "the held write never arrived")
+
+            def flood():
+                for _ in range(40):
+                    r = st.request("GET", "/health", timeout=5, fresh=True)
+                    with lock:
+                        statuses.append(r.status)
+            threads = [threading.Thread(target=flood) for _ in range(8)]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join(30)
+        finally:
+            db.execute("ROLLBACK")
+            db.close()
+        t.join(30)
+        self.assertOK(held["r"], {"Resultado": "Nombre cambiado con exito"})
+        refused = statuses.count(503)
+        self.assertEqual(refused, 320, statuses)
+        st.stop()   # the last summary is written at the stop
+        lines = log_lines(st)
+        one_by_one = [ln for ln in lines if "limiting connections" in ln
+                      and "nginx refused" not in ln]
+        self.assertEqual(one_by_one, [], "a line per refusal")
+        summaries = [ln for ln in lines if "nginx refused" in ln]
+        self.assertTrue(1 <= len(summaries) <= 3, summaries)
+        counted = sum(int(re.search(r"limiting connections (\d+)", ln).group(1))
+                      for ln in summaries)
+        self.assertEqual(counted, refused, summaries)
+        self.assertIn("%d since start" % refused, summaries[-1])
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@
 #include "manager.h"
 #include "store.h"
 #include "unicode.h"
-#include "unit_support.h"
+#include "support.h"
 
 /* A fixed "today" so that date tests do not depend on the calendar. */
 #define TODAY 20240615L
@@ -1199,7 +1199,7 @@ static void test_client_check(void **state)
     const char *why;
     (void)state;
 
-    assert_int_equal(ut_client(&good, "Jesus", "Mesa Gonzalez", "ejemplo@gmail.com",
+    assert_int_equal(ts_client(&good, "Jesus", "Mesa Gonzalez", "ejemplo@gmail.com",
                                "29/06/1996", "Calle Paseo Moreras 39"),
                      CL_OK);
 
@@ -1275,8 +1275,8 @@ static void test_manager_legacy_rows(void **state)
     struct manager_reject rej;
     (void)state;
 
-    assert_int_equal(ut_mkdtemp(dir, sizeof(dir), NULL), 0);
-    ut_join(db, sizeof(db), dir, "legacy.db");
+    assert_int_equal(ts_mkdtemp(dir, sizeof(dir), NULL), 0);
+    ts_join(db, sizeof(db), dir, "legacy.db");
     assert_int_equal(store_open(db, &s, err, sizeof(err)), CL_OK);
 
     for (size_t i = 0; i < sizeof(old_mails) / sizeof(old_mails[0]); i++) {
@@ -1299,7 +1299,7 @@ static void test_manager_legacy_rows(void **state)
 
         /* a new record with that mail (in any case) is refused by the mail
          * rule, before the store is asked: 400, not the duplicate's 405 */
-        assert_int_equal(ut_client(&c, "Nuevo", "Cliente", "ok@x.es", "1/1/1990", "Calle 2"),
+        assert_int_equal(ts_client(&c, "Nuevo", "Cliente", "ok@x.es", "1/1/1990", "Calle 2"),
                          CL_OK);
         snprintf(c.mail, sizeof(c.mail), "%s", upper);
         rej.reason = NULL;
@@ -1347,7 +1347,7 @@ static void test_manager_legacy_rows(void **state)
     assert_int_equal(manager_get(s, "<x>@y.es", &out, &rej), CL_NOT_FOUND);
 
     store_close(s);
-    assert_int_equal(ut_rmtree(dir), 0);
+    assert_int_equal(ts_rmtree(dir), 0);
 }
 
 int main(void)

@@ -1,0 +1,62 @@
+-- bin/soak's load, one Lua state per wrk thread: 80 % GET /cliente, 10 % PUT,
+-- 5 % POST /aniadir, 5 % DELETE of adds already acknowledged, a /clientes every 5 000.
+local n = tonumber(os.getenv("SOAK_N"))
+local prefix = os.getenv("SOAK_PREFIX")
+local next_id = 1
+
+function setup(thread)
+  thread:set("tid", next_id)
+  next_id = next_id + 1
+end
+
+function init(args)
+  math.randomseed(os.time() * 1000 + tid)
+end
+
+local i = 0
+local acked, head, tail = {}, 1, 0  -- adds answered 200, oldest first
+
+request = function()
+  i = i + 1
+  local k = i % 20
+  if i % 5000 == 0 then
+    return wrk.format("GET", "/clientes")
+  end
+  if k == 1 and tail - head >= 200 then
+    local mail = acked[head]
+    acked[head] = nil
+    head = head + 1
+    return wrk.format("DELETE", "/eliminar?mail=" .. mail)
+  end
+  if k == 0 or k == 1 then
+    -- the answer echoes X-Request-Id: response() learns which add succeeded
+    local id = "s" .. prefix .. "-" .. tid .. "-" .. i
+    return wrk.format("POST", "/aniadir?nombre=Soak&apellidos=Prueba&mail=" .. id ..
+      "%40soak.es&fecha_nacimiento=1%2F1%2F1990&direccion=Calle+" .. i,
+      {["X-Request-Id"] = "add-" .. id})
+  end
+  local mail = "c" .. math.random(1, n) .. "%40soak.es"
+  if k == 2 then
+    return wrk.format("PUT", "/setDireccion?mail=" .. mail .. "&direccion=Calle+" .. i)
+  elseif k == 3 then
+    return wrk.format("PUT", "/setNombre?mail=" .. mail .. "&nombre=N" .. i)
+  end
+  return wrk.format("GET", "/cliente?mail=" .. mail)
+end
+
+response = function(status, headers, body)
+  local rid = headers["X-Request-Id"]
+  if status == 200 and rid and rid:sub(1, 4) == "add-" then
+    tail = tail + 1
+    acked[tail] = rid:sub(5) .. "%40soak.es"
+  end
+end
+
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "SOAK requests=%d rps=%.0f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f connect=%d read=%d write=%d timeout=%d non2xx=%d\n",
+    summary.requests, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
+    e.connect, e.read, e.write, e.timeout, e.status))
+end

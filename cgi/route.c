@@ -215,6 +215,15 @@ static int h_ready(struct route_ctx *c)
     return h_health(c);
 }
 
+/* nginx's own 431 (a header too large), sent here by its error_page so that
+ * the status line has its reason phrase: nginx 1.22 knows none for 431 and
+ * takes the line from the upstream.  The location is internal: no client
+ * reaches this route directly. */
+static int h_header_too_large(struct route_ctx *c)
+{
+    return http_fail(&c->err, 431, "Cabeceras de la peticion demasiado grandes");
+}
+
 static int h_cliente(struct route_ctx *c)
 {
     struct manager_reject rej;
@@ -365,6 +374,7 @@ static const struct route routes[] = {
      .done = "Direccion cambiada con exito", .not_found = NOT_FOUND_MAIL},
     {.path = "/health", .methods = GET_ROUTE, .handler = h_health},
     {.path = "/health/ready", .methods = GET_ROUTE, .handler = h_ready},
+    {.path = "/_nginx_error_431", .methods = GET_ROUTE, .handler = h_header_too_large},
 };
 /* clang-format on */
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

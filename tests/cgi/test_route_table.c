@@ -125,7 +125,7 @@ static void test_route_allowed(void **state)
         {"/", "GET, HEAD"},        {"/cliente", "GET, HEAD"},     {"/clientes", "GET, HEAD"},
         {"/aniadir", "POST"},      {"/eliminar", "DELETE"},       {"/setNombre", "PUT"},
         {"/setApellidos", "PUT"},  {"/setFechaNacimiento", "PUT"}, {"/setDireccion", "PUT"},
-        {"/health", "GET, HEAD"},  {"/health/ready", "GET, HEAD"},
+        {"/health", "GET, HEAD"},  {"/health/ready", "GET, HEAD"}, {"/_nginx_error_431", "GET, HEAD"},
     };
     char allow[64];
 

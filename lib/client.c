@@ -1,6 +1,7 @@
 /* client.c - the field table and the pure validators behind every route. */
 #include "client.h"
 
+#include "unicode.h"
 #include "utf8.h"
 
 #include <stdbool.h>
@@ -8,18 +9,33 @@
 #include <string.h>
 #include <time.h>
 
+/* C0, DEL, C1, LINE and PARAGRAPH SEPARATOR: nothing a name or an address
+ * contains, and each breaks a log line, a CSV row or a terminal. */
 static bool is_control(unsigned long cp)
 {
     return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029;
 }
 
-/* Free text: 1..max code points of well-formed UTF-8, no control characters,
- * not only blanks. */
-static const char *check_text(const char *value, size_t len, size_t max)
+/* What a reader cannot see: Unicode's White_Space and Default_Ignorable. */
+static bool is_invisible(unsigned long cp)
 {
-    const unsigned char *s = (const unsigned char *)value;
-    size_t i = 0, chars = 0;
-    bool blank = true;
+    return unicode_white_space(cp) || unicode_default_ignorable(cp);
+}
+
+/* Free text (nombre, apellidos, direccion): 1..d->max_chars code points of
+ * well-formed UTF-8, refused anywhere in it: control characters, bidi
+ * controls (they reorder what is displayed around them), noncharacters and
+ * tag characters (invisible text).  Something must be visible, and the value
+ * must begin and end with something visible: invisible characters at either
+ * end are refused, never trimmed, so what is stored is exactly what was sent
+ * and a name cannot hide padding.  A default-ignorable mark right after a
+ * visible character (the U+FE0F of an emoji) belongs to that character. */
+static const char *validate_text(const struct client_field_desc *d, const struct client_value *in)
+{
+    const unsigned char *s = (const unsigned char *)in->value;
+    size_t len = in->len, i = 0, chars = 0;
+    size_t first = 0, end = 0; /* the visible span [first, end) */
+    bool seen = false, attached = false;
 
     if (len == 0)
         return "vacio";
@@ -30,69 +46,160 @@ static const char *check_text(const char *value, size_t len, size_t max)
             return "UTF-8 invalido";
         if (is_control(cp))
             return "contiene caracteres de control";
-        if (cp != ' ')
-            blank = false;
-        i += n;
-        if (++chars > max)
+        if (unicode_bidi_control(cp))
+            return "contiene controles de direccion del texto";
+        if (unicode_noncharacter(cp))
+            return "contiene no-caracteres de Unicode";
+        if (unicode_tag(cp))
+            return "contiene caracteres de etiqueta de Unicode";
+        if (++chars > d->max_chars)
             return "demasiado largo";
+        if (!is_invisible(cp)) {
+            if (!seen)
+                first = i;
+            seen = attached = true;
+            end = i + n;
+        } else if (attached && unicode_ignorable_mark(cp)) {
+            end = i + n;
+        } else {
+            attached = false;
+        }
+        i += n;
     }
-    if (blank)
+    if (!seen)
         return "vacio";
+    if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
+        return "empieza con una marca de orden de bytes (BOM)";
+    if (first != 0)
+        return "empieza con espacios o caracteres invisibles";
+    if (end != len)
+        return "termina con espacios o caracteres invisibles";
     return NULL;
 }
 
-static const char *validate_nombre(const char *v, size_t len, long today)
-{
-    (void)today;
-    return check_text(v, len, 100);
-}
-
-static const char *validate_apellidos(const char *v, size_t len, long today)
-{
-    (void)today;
-    return check_text(v, len, 100);
-}
-
-static const char *validate_direccion(const char *v, size_t len, long today)
-{
-    (void)today;
-    return check_text(v, len, 200);
-}
-
-static bool is_label_char(unsigned char c)
+static bool is_ldh(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            c == '-';
 }
 
-/* local@domain: local 1..64 printable ASCII without spaces or '@'; domain of
- * non-empty dot-separated [A-Za-z0-9-] labels with at least one dot. */
-static const char *validate_mail(const char *v, size_t len, long today)
+/* RFC 5322 3.2.3 atext: ALPHA / DIGIT / "!#$%&'*+-/=?^_`{|}~". */
+static bool is_atext(unsigned char c)
 {
-    const unsigned char *s = (const unsigned char *)v;
-    const unsigned char *at = NULL;
-    size_t local, dots = 0, label = 0;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
+}
 
-    (void)today;
-    if (len == 0)
-        return "vacio";
-    if (len > 254)
-        return "demasiado largo";
+/* Finds the one '@' of s[0..len): NULL with *why set when a byte is not
+ * printable ASCII (or is a space), there is no '@' or more than one. */
+static const unsigned char *find_at(const unsigned char *s, size_t len, const char **why)
+{
+    const unsigned char *at = NULL;
+
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '@') {
-            if (at)
-                return "contiene mas de una '@'";
+            if (at) {
+                *why = "contiene mas de una '@'";
+                return NULL;
+            }
             at = s + i;
         } else if (s[i] <= 0x20 || s[i] >= 0x7F) {
-            return "contiene caracteres no permitidos";
+            *why = "contiene caracteres no permitidos";
+            return NULL;
         }
     }
     if (!at)
-        return "falta la '@'";
+        *why = "falta la '@'";
+    return at;
+}
+
+/* The domain: at least two dot-separated LDH labels (RFC 1035 2.3.1, RFC
+ * 5890's A-labels "xn--..." included) of 1..63 bytes, none beginning or
+ * ending with '-', the last not all digits (it would read as an address). */
+static const char *check_domain(const unsigned char *p, const unsigned char *end)
+{
+    size_t labels = 0;
+    bool digits = true; /* the label just read is all digits */
+
+    for (;;) {
+        const unsigned char *q = p;
+        digits = true;
+        while (q < end && *q != '.') {
+            if (!is_ldh(*q))
+                return "dominio invalido";
+            digits = digits && *q >= '0' && *q <= '9';
+            q++;
+        }
+        if (q == p)
+            return "dominio invalido";
+        if ((size_t)(q - p) > CLIENT_MAIL_LABEL_MAX)
+            return "etiqueta del dominio de mas de 63 caracteres";
+        if (*p == '-' || q[-1] == '-')
+            return "etiqueta del dominio que empieza o termina en '-'";
+        labels++;
+        if (q == end)
+            break;
+        p = q + 1;
+    }
+    if (labels < 2)
+        return "dominio invalido";
+    if (digits)
+        return "dominio de primer nivel numerico";
+    return NULL;
+}
+
+/* A new mail: local@domain, the local part an RFC 5322 dot-atom of at most
+ * 64 bytes (atext, dots only between atoms; no quoted strings, comments or
+ * obsolete forms), the domain as check_domain(); <= d->max_chars bytes. */
+static const char *validate_mail(const struct client_field_desc *d, const struct client_value *in)
+{
+    const unsigned char *s = (const unsigned char *)in->value;
+    const unsigned char *at;
+    const char *why = NULL;
+    size_t local, len = in->len;
+
+    if (len == 0)
+        return "vacio";
+    if (len > d->max_chars)
+        return "demasiado largo";
+    if (!(at = find_at(s, len, &why)))
+        return why;
     local = (size_t)(at - s);
     if (local == 0)
         return "falta la parte local";
-    if (local > 64)
+    if (local > CLIENT_MAIL_LOCAL_MAX)
+        return "parte local demasiado larga";
+    for (size_t i = 0; i < local; i++) {
+        if (s[i] == '.') {
+            if (i == 0 || i == local - 1 || s[i - 1] == '.')
+                return "punto mal colocado en la parte local";
+        } else if (!is_atext(s[i])) {
+            return "parte local con caracteres no permitidos";
+        }
+    }
+    return check_domain(at + 1, s + len);
+}
+
+/* The key rule, the mail rule as it was before: local 1..64 printable ASCII
+ * without spaces or '@'; domain of non-empty dot-separated [A-Za-z0-9-]
+ * labels with at least one dot.  Kept only for finding stored records. */
+static const char *check_key(const char *v, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)v;
+    const unsigned char *at;
+    const char *why = NULL;
+    size_t local, dots = 0, label = 0;
+
+    if (len == 0)
+        return "vacio";
+    if (len > CLIENT_MAIL_MAX)
+        return "demasiado largo";
+    if (!(at = find_at(s, len, &why)))
+        return why;
+    local = (size_t)(at - s);
+    if (local == 0)
+        return "falta la parte local";
+    if (local > CLIENT_MAIL_LOCAL_MAX)
         return "parte local demasiado larga";
     for (const unsigned char *p = at + 1; p < s + len; p++) {
         if (*p == '.') {
@@ -100,7 +207,7 @@ static const char *validate_mail(const char *v, size_t len, long today)
                 return "dominio invalido";
             dots++;
             label = 0;
-        } else if (is_label_char(*p)) {
+        } else if (is_ldh(*p)) {
             label++;
         } else {
             return "dominio invalido";
@@ -137,14 +244,18 @@ static int days_in_month(int y, int m)
 }
 
 /* D/M/YYYY (1-2 digit day and month) or YYYY-MM-DD; a real date between
- * 1900-01-01 and today. */
-static const char *validate_fecha(const char *v, size_t len, long today)
+ * 1900-01-01 and in->today. */
+static const char *validate_fecha(const struct client_field_desc *desc,
+                                  const struct client_value *in)
 {
-    size_t i = 0, n;
+    const char *v = in->value;
+    size_t len = in->len, i = 0, n;
     int d, m, y;
 
     if (len == 0)
         return "vacio";
+    if (len > desc->max_chars)
+        return "formato invalido (D/M/AAAA o AAAA-MM-DD)";
     if (len == 10 && v[4] == '-') {
         if (read_digits(v, len, &i, 4, &y) != 4 || v[i++] != '-' ||
             read_digits(v, len, &i, 2, &m) != 2 || i >= len || v[i++] != '-' ||
@@ -160,7 +271,7 @@ static const char *validate_fecha(const char *v, size_t len, long today)
         return "fecha inexistente";
     if (y < 1900)
         return "fecha anterior a 1900";
-    if ((long)y * 10000 + m * 100 + d > today)
+    if ((long)y * 10000 + m * 100 + d > in->today)
         return "fecha futura";
     return NULL;
 }
@@ -170,12 +281,14 @@ static const char *validate_fecha(const char *v, size_t len, long today)
            sizeof(((struct client *)0)->member), fn}
 
 const struct client_field_desc client_fields[CLIENT_NFIELDS] = {
-    FIELD(CLIENT_NOMBRE, "nombre", "Nombre", 100, nombre, validate_nombre),
-    FIELD(CLIENT_APELLIDOS, "apellidos", "Apellidos", 100, apellidos, validate_apellidos),
-    FIELD(CLIENT_MAIL, "mail", "Mail", 254, mail, validate_mail),
-    FIELD(CLIENT_FECHA_NACIMIENTO, "fecha_nacimiento", "Fecha de nacimiento", 10,
+    FIELD(CLIENT_NOMBRE, "nombre", "Nombre", CLIENT_NOMBRE_MAX, nombre, validate_text),
+    FIELD(CLIENT_APELLIDOS, "apellidos", "Apellidos", CLIENT_APELLIDOS_MAX, apellidos,
+          validate_text),
+    FIELD(CLIENT_MAIL, "mail", "Mail", CLIENT_MAIL_MAX, mail, validate_mail),
+    FIELD(CLIENT_FECHA_NACIMIENTO, "fecha_nacimiento", "Fecha de nacimiento", CLIENT_FECHA_MAX,
           fecha_nacimiento, validate_fecha),
-    FIELD(CLIENT_DIRECCION, "direccion", "Direccion", 200, direccion, validate_direccion),
+    FIELD(CLIENT_DIRECCION, "direccion", "Direccion", CLIENT_DIRECCION_MAX, direccion,
+          validate_text),
 };
 
 const struct client_field_desc *client_field_by_name(const char *name, size_t len)
@@ -188,14 +301,20 @@ const struct client_field_desc *client_field_by_name(const char *name, size_t le
     return NULL;
 }
 
-long client_today(void)
+long client_today_at(time_t t)
 {
-    time_t now = time(NULL);
     struct tm tm;
 
-    if (!gmtime_r(&now, &tm))
+    /* localtime_r, not gmtime_r: a birth date is a date where the users
+     * live, and at 00:30 in Madrid it is still yesterday in UTC. */
+    if (!localtime_r(&t, &tm))
         return 99991231L;
     return (long)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+long client_today(void)
+{
+    return client_today_at(time(NULL));
 }
 
 enum cl_err client_validate_at(enum client_field field, const char *value, size_t len,
@@ -208,7 +327,8 @@ enum cl_err client_validate_at(enum client_field field, const char *value, size_
     else if (!value)
         why = "falta";
     else
-        why = client_fields[field].validate(value, len, today);
+        why = client_fields[field].validate(&client_fields[field],
+                                            &(struct client_value){value, len, today});
     if (reason)
         *reason = why;
     return why ? CL_INVALID : CL_OK;
@@ -220,6 +340,15 @@ enum cl_err client_validate(enum client_field field, const char *value, size_t l
     /* Only dates need the clock (a lookup by mail should not pay for it). */
     long today = field == CLIENT_FECHA_NACIMIENTO ? client_today() : 0;
     return client_validate_at(field, value, len, today, reason);
+}
+
+enum cl_err client_validate_key(const char *value, size_t len, const char **reason)
+{
+    const char *why = value ? check_key(value, len) : "falta";
+
+    if (reason)
+        *reason = why;
+    return why ? CL_INVALID : CL_OK;
 }
 
 void client_init(struct client *c)
@@ -254,7 +383,9 @@ enum cl_err client_check(const struct client *c, enum client_field *bad, const c
         size_t cap = client_fields[f].cap;
         size_t len = strnlen(v, cap);
         const char *why = len == cap ? "demasiado largo"
-                                     : client_fields[f].validate(v, len, today);
+                                     : client_fields[f].validate(
+                                           &client_fields[f],
+                                           &(struct client_value){v, len, today});
         if (why) {
             if (bad)
                 *bad = (enum client_field)f;

@@ -1,8 +1,10 @@
 /* fuzz_validate.c - libFuzzer harness for the record validators: the first
- * byte picks the field (or an unknown one), the rest is the value.  The real
- * client_validate_at() is compared with reference rules written here from
- * docs/API.md (text, mail, and the calendar for D/M/YYYY and YYYY-MM-DD),
- * and a valid value must round-trip through client_set()/client_get(). */
+ * byte picks the field (0..4), an unknown one (5, 6) or the key rule of
+ * lookups (7); the rest is the value.  The real client_validate_at() and
+ * client_validate_key() are compared with reference rules written here from
+ * docs/API.md (text with its Unicode classes, the dot-atom mail, the older
+ * key rule, and the calendar for D/M/YYYY and YYYY-MM-DD), and a valid
+ * value must round-trip through client_set()/client_get(). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,39 +16,175 @@
  * FUZZ_TODAY has to stay valid after it. */
 #define FUZZ_TODAY 20250115L
 
+/* The selector byte's value for the key rule. */
+#define SEL_KEY (CLIENT_NFIELDS + 2)
+
 /* ------------------------------------------------------- reference rules */
 
-struct text_scan {
-    int control, nonblank;
+/* The code points of a value, collected by fuzz_utf8_count's callback. */
+struct cps {
+    unsigned long cp[256];
+    size_t n;
 };
 
-static void scan_cp(unsigned long cp, void *ctx)
+static void collect(unsigned long cp, void *ctx)
 {
-    struct text_scan *t = ctx;
-
-    /* C0, DEL, C1, LINE/PARAGRAPH SEPARATOR */
-    if (cp <= 0x1F || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029)
-        t->control = 1;
-    if (cp != ' ')
-        t->nonblank = 1;
+    struct cps *c = ctx;
+    if (c->n < sizeof(c->cp) / sizeof(c->cp[0]))
+        c->cp[c->n] = cp;
+    c->n++;
 }
 
-/* 1..max code points of UTF-8, no control characters, not only spaces. */
+/* Written from the Unicode 15.0 data files, not from lib/unicode.c: the
+ * White_Space lines of PropList.txt ... */
+static int ref_white_space(unsigned long c)
+{
+    switch (c) {
+    case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x20: case 0x85: case 0xA0:
+    case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
+        return 1;
+    default:
+        return c >= 0x2000 && c <= 0x200A;
+    }
+}
+
+/* ... the Default_Ignorable_Code_Point lines of DerivedCoreProperties.txt ... */
+static int ref_default_ignorable(unsigned long c)
+{
+    static const unsigned long single[] = {0xAD, 0x34F, 0x61C, 0x3164, 0xFEFF, 0xFFA0};
+    static const unsigned long span[][2] = {
+        {0x115F, 0x1160}, {0x17B4, 0x17B5},   {0x180B, 0x180F},   {0x200B, 0x200F},
+        {0x202A, 0x202E}, {0x2060, 0x206F},   {0xFE00, 0xFE0F},   {0xFFF0, 0xFFF8},
+        {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0000, 0xE0FFF},
+    };
+    for (size_t i = 0; i < sizeof(single) / sizeof(single[0]); i++)
+        if (c == single[i])
+            return 1;
+    for (size_t i = 0; i < sizeof(span) / sizeof(span[0]); i++)
+        if (c >= span[i][0] && c <= span[i][1])
+            return 1;
+    return 0;
+}
+
+/* ... and those of them whose General_Category is Mn (UnicodeData.txt). */
+static int ref_ignorable_mark(unsigned long c)
+{
+    return c == 0x34F || c == 0x17B4 || c == 0x17B5 || (c >= 0x180B && c <= 0x180D) ||
+           c == 0x180F || (c >= 0xFE00 && c <= 0xFE0F) || (c >= 0xE0100 && c <= 0xE01EF);
+}
+
+/* Refused anywhere: C0, DEL, C1, U+2028/9; Bidi_Control; noncharacters;
+ * the Tags block. */
+static int ref_refused(unsigned long c)
+{
+    if (c <= 0x1F || (c >= 0x7F && c <= 0x9F) || c == 0x2028 || c == 0x2029)
+        return 1;
+    if (c == 0x61C || c == 0x200E || c == 0x200F || (c >= 0x202A && c <= 0x202E) ||
+        (c >= 0x2066 && c <= 0x2069))
+        return 1;
+    if ((c >= 0xFDD0 && c <= 0xFDEF) || (c & 0xFFFF) == 0xFFFE || (c & 0xFFFF) == 0xFFFF)
+        return 1;
+    return c >= 0xE0000 && c <= 0xE007F;
+}
+
+static int ref_visible(unsigned long c)
+{
+    return !ref_white_space(c) && !ref_default_ignorable(c);
+}
+
+/* 1..max code points of UTF-8, none refused; the first code point visible,
+ * and after the last visible one nothing but ignorable marks. */
 static int ref_text(const char *v, size_t len, long max)
 {
-    struct text_scan t = {0, 0};
-    long n = fuzz_utf8_count((const unsigned char *)v, len, scan_cp, &t);
+    struct cps c = {.n = 0};
+    long n = fuzz_utf8_count((const unsigned char *)v, len, collect, &c);
+    size_t last;
 
-    return n >= 1 && n <= max && !t.control && t.nonblank;
+    if (n < 1 || n > max || (size_t)n > sizeof(c.cp) / sizeof(c.cp[0]))
+        return 0;
+    for (size_t i = 0; i < c.n; i++)
+        if (ref_refused(c.cp[i]))
+            return 0;
+    if (!ref_visible(c.cp[0]))
+        return 0;
+    last = c.n - 1;
+    while (!ref_visible(c.cp[last]))
+        last--; /* stops at 0 at worst: cp[0] is visible */
+    for (size_t i = last + 1; i < c.n; i++)
+        if (!ref_ignorable_mark(c.cp[i]))
+            return 0;
+    return 1;
 }
 
-static int ref_label_char(char c)
+/* Splits s[0..len) at `sep` and calls ok() on each piece; 1 when every piece
+ * passes, with *pieces set to their number and the last piece in *lastp, *lastn. */
+static int each_piece(const char *s, size_t len, char sep, int (*ok)(const char *, size_t),
+                      size_t *pieces, const char **lastp, size_t *lastn)
 {
-    return strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", c) &&
-           c != '\0';
+    size_t start = 0;
+
+    *pieces = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && s[i] != sep)
+            continue;
+        if (!ok(s + start, i - start))
+            return 0;
+        *lastp = s + start;
+        *lastn = i - start;
+        (*pieces)++;
+        start = i + 1;
+    }
+    return 1;
 }
 
+static int all_in(const char *s, size_t n, const char *set)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\0' || !strchr(set, s[i]))
+            return 0;
+    return 1;
+}
+
+#define ALNUM "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+/* RFC 5322 atom: one or more atext. */
+static int ref_atom(const char *s, size_t n)
+{
+    return n >= 1 && all_in(s, n, ALNUM "!#$%&'*+-/=?^_`{|}~");
+}
+
+/* LDH label of 1..63, no hyphen at either end. */
+static int ref_label(const char *s, size_t n)
+{
+    return n >= 1 && n <= 63 && all_in(s, n, ALNUM "-") && s[0] != '-' && s[n - 1] != '-';
+}
+
+/* The mail rule: dot-atom@domain, <= 254 bytes. */
 static int ref_mail(const char *v, size_t len)
+{
+    const char *at = len ? memchr(v, '@', len) : NULL;
+    const char *last = NULL;
+    size_t local, pieces, lastn = 0;
+
+    if (!at || len > 254)
+        return 0;
+    local = (size_t)(at - v);
+    if (local < 1 || local > 64 || !each_piece(v, local, '.', ref_atom, &pieces, &last, &lastn))
+        return 0;
+    if (!each_piece(at + 1, len - local - 1, '.', ref_label, &pieces, &last, &lastn) ||
+        pieces < 2)
+        return 0;
+    return !all_in(last, lastn, "0123456789");
+}
+
+static int ref_key_label_char(char c)
+{
+    return strchr(ALNUM "-", c) && c != '\0';
+}
+
+/* The key rule (the mail rule before issue 10): printable ASCII, one '@',
+ * local 1..64, a domain of >= 2 non-empty LDH labels, <= 254 bytes. */
+static int ref_key(const char *v, size_t len)
 {
     const char *at = len ? memchr(v, '@', len) : NULL;
     size_t local, labels = 0, dlen;
@@ -71,7 +209,7 @@ static int ref_mail(const char *v, size_t len)
                 return 0;
             labels++;
             lab = 0;
-        } else if (ref_label_char(d[i])) {
+        } else if (ref_key_label_char(d[i])) {
             lab++;
         } else {
             return 0;
@@ -125,7 +263,7 @@ static int ref_date(const char *v, size_t len, long today)
     return y >= 1900 && y * 10000 + m * 100 + d <= today;
 }
 
-static int reference(enum client_field f, const char *v, size_t len, long today)
+static int reference(int f, const char *v, size_t len, long today)
 {
     switch (f) {
     case CLIENT_NOMBRE:
@@ -133,6 +271,7 @@ static int reference(enum client_field f, const char *v, size_t len, long today)
     case CLIENT_DIRECCION: return ref_text(v, len, 200);
     case CLIENT_MAIL: return ref_mail(v, len);
     case CLIENT_FECHA_NACIMIENTO: return ref_date(v, len, today);
+    case SEL_KEY: return ref_key(v, len);
     default: return 0;
     }
 }
@@ -146,28 +285,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len;
     enum cl_err e;
     struct client c, before;
-    int ref, set_ok;
+    int sel, ref, set_ok;
 
     if (size == 0)
         return 0;
-    /* 0..4: the fields; 5 and 6: unknown fields, which must be refused */
-    f = (enum client_field)(data[0] % (CLIENT_NFIELDS + 2));
+    /* 0..4: the fields; 5 and 6: unknown fields, which must be refused;
+     * 7: the key rule of lookups */
+    sel = data[0] % (SEL_KEY + 1);
+    f = (enum client_field)sel;
     v = (const char *)data + 1; /* libFuzzer's buffer ends exactly at v[len] */
     len = size - 1;
 
-    e = client_validate_at(f, v, len, FUZZ_TODAY, &why);
-    FUZZ_CHECK(e == CL_OK || e == CL_INVALID, "client_validate_at returned %d", (int)e);
+    if (sel == SEL_KEY) {
+        e = client_validate_key(v, len, &why);
+        FUZZ_CHECK(client_validate_key(v, len, NULL) == e, "key rule not pure");
+    } else {
+        e = client_validate_at(f, v, len, FUZZ_TODAY, &why);
+        FUZZ_CHECK(client_validate_at(f, v, len, FUZZ_TODAY, NULL) == e, "not pure");
+    }
+    FUZZ_CHECK(e == CL_OK || e == CL_INVALID, "validation returned %d", (int)e);
     FUZZ_CHECK((e == CL_OK) == (why == NULL), "reason %s for result %d", why ? why : "NULL",
                (int)e);
-    FUZZ_CHECK(client_validate_at(f, v, len, FUZZ_TODAY, NULL) == e, "not pure");
     if (why)
         FUZZ_CHECK(*why && fuzz_utf8_valid(why, strlen(why)), "bad reason text");
 
-    ref = reference(f, v, len, FUZZ_TODAY);
-    FUZZ_CHECK(ref == (e == CL_OK), "field %d len %zu: library says %s, reference says %s",
-               (int)f, len, why ? why : "valid", ref ? "valid" : "invalid");
+    ref = reference(sel, v, len, FUZZ_TODAY);
+    FUZZ_CHECK(ref == (e == CL_OK), "selector %d len %zu: library says %s, reference says %s",
+               sel, len, why ? why : "valid", ref ? "valid" : "invalid");
 
-    if ((unsigned)f >= CLIENT_NFIELDS)
+    /* the key rule finds every mail the mail rule lets in */
+    if (f == CLIENT_MAIL || sel == SEL_KEY)
+        FUZZ_CHECK(!ref_mail(v, len) || client_validate_key(v, len, NULL) == CL_OK,
+                   "a valid mail is not a valid key");
+    if ((unsigned)sel >= CLIENT_NFIELDS)
         return 0;
 
     /* A date's validity depends on today only through "not in the future". */

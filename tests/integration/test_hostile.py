@@ -3,6 +3,7 @@
 answered with a 4xx JSON error or a closed connection, never a 5xx, never a
 dead worker, and changes nothing in the store."""
 import os
+import sqlite3
 import ssl
 import sys
 import unittest
@@ -315,6 +316,187 @@ class Hostile(StackTestCase):
             with self.subTest(body=body[:40]):
                 self.probe("POST", "/aniadir?" + query(dict(GOOD, nombre="Ana")).replace("nombre=Ana&", ""),
                            body=body, headers=hdrs)
+
+
+# -- issue 10, items 1 and 2: the record rules over real HTTP -------------------
+
+MAIL_REFUSED = "Parametro 'mail' invalido: "
+# (mail, reason) - every example of the issue, each refused as a new mail
+BAD_MAILS = [
+    ("<script>@x.es", "parte local con caracteres no permitidos"),
+    ('a"b@x.es', "parte local con caracteres no permitidos"),
+    ("a\\b@x.es", "parte local con caracteres no permitidos"),
+    ("a(b)@x.es", "parte local con caracteres no permitidos"),
+    ("a,b@x.es", "parte local con caracteres no permitidos"),
+    ("a;b@x.es", "parte local con caracteres no permitidos"),
+    ("a<b>@x.es", "parte local con caracteres no permitidos"),
+    ('"ab"@x.es', "parte local con caracteres no permitidos"),
+    ('"a b"@x.es', "contiene caracteres no permitidos"),
+    ('"a@b"@x.es', "contiene mas de una '@'"),
+    ("a..b@x.es", "punto mal colocado en la parte local"),
+    (".a@x.es", "punto mal colocado en la parte local"),
+    ("a.@x.es", "punto mal colocado en la parte local"),
+    ("a@-x.es", "etiqueta del dominio que empieza o termina en '-'"),
+    ("a@x-.es", "etiqueta del dominio que empieza o termina en '-'"),
+    ("a@x.es-", "etiqueta del dominio que empieza o termina en '-'"),
+    ("a@" + "d" * 64 + ".es", "etiqueta del dominio de mas de 63 caracteres"),
+    ("a@x." + "t" * 64, "etiqueta del dominio de mas de 63 caracteres"),
+    ("u@127.0.0.1", "dominio de primer nivel numerico"),
+    ("pepe@espa\u00f1a.es", "contiene caracteres no permitidos"),
+    ("l" * 64 + "@" + ("d" * 63 + ".") * 2 + "d" * 59 + ".es", "demasiado largo"),  # 255
+]
+VISIBLE = "empieza con espacios o caracteres invisibles"
+TRAILING = "termina con espacios o caracteres invisibles"
+BIDI = "contiene controles de direccion del texto"
+NONCHAR = "contiene no-caracteres de Unicode"
+TAG = "contiene caracteres de etiqueta de Unicode"
+# (text, reason) - every example of the issue, refused in nombre, apellidos, direccion
+BAD_TEXTS = [
+    ("\u200b", "vacio"),
+    ("\u200b\u200c\u200d\u2060", "vacio"),
+    ("\u00a0", "vacio"),
+    ("\u00a0\u00a0 ", "vacio"),
+    ("\u3000", "vacio"),
+    ("\ufeff", "vacio"),
+    ("\u3164", "vacio"),
+    ("\ufeffJuan", "empieza con una marca de orden de bytes (BOM)"),
+    (" Juan", VISIBLE),
+    ("\u200bJuan", VISIBLE),
+    ("Juan\u00a0", TRAILING),
+    ("Juan\u3000", TRAILING),
+    ("Juan\u200d", TRAILING),
+] + [("Ana " + chr(c) + "txt", BIDI)
+     for c in [0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069,
+               0x200E, 0x200F, 0x061C]] + [
+    ("A\ufdd0na", NONCHAR),
+    ("A\ufdefna", NONCHAR),
+    ("A\ufffena", NONCHAR),
+    ("A\uffffna", NONCHAR),
+    ("A\U0001fffena", NONCHAR),
+    ("A\U0010ffffna", NONCHAR),
+    ("Ana\U000e0001", TAG),
+    ("Ana\U000e0061\U000e0062", TAG),
+    ("Ana\U000e007f", TAG),
+]
+
+
+class RecordRules(StackTestCase):
+    """Issue 10, items 1 and 2: refused mails and text get a 400 JSON error
+    naming the field and store nothing; a record stored under the older mail
+    rule stays readable, updatable by the setters and deletable."""
+
+    def assertFieldRefused(self, r, field, reason):
+        self.assertError(r, 400, "Parametro '%s' invalido: %s" % (field, reason))
+
+    def test_refused_mails(self):
+        for mail, reason in BAD_MAILS:
+            rec = dict(GOOD, mail=mail)
+            with self.subTest(mail=mail), self.unchanged(mail):
+                self.assertFieldRefused(self.stack.request("POST", "/aniadir?" + query(rec)),
+                                        "mail", reason)
+                # the form body goes through the same rule
+                r = self.stack.request("POST", "/aniadir", body=query(rec),
+                                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+                self.assertFieldRefused(r, "mail", reason)
+        # as keys, the looser rule of before lets most of them through to a
+        # plain 404 (nothing stored has them); what it refused stays a 400
+        for mail, _ in BAD_MAILS:
+            if mail in ('"a b"@x.es', '"a@b"@x.es') or len(mail) > 254 or "\u00f1" in mail:
+                with self.subTest(key=mail), self.unchanged(mail):
+                    r = self.get_one(mail)
+                    self.assertEqual(r.status, 400, r)
+                    self.assertTrue(r.json["mensaje"].startswith(MAIL_REFUSED), r)
+                continue
+            with self.subTest(key=mail), self.unchanged(mail):
+                r = self.get_one(mail)
+                self.assertError(r, 404, "El mail del cliente proporcionado no existe")
+                r = self.stack.request("PUT", "/setNombre?" + qs(mail=mail, nombre="X"))
+                self.assertError(r, 404, "El mail del cliente proporcionado no existe")
+                r = self.stack.request("DELETE", "/eliminar?" + qs(mail=mail))
+                self.assertError(r, 404, "El mail del cliente a borrar no existe")
+        # a mail the new rule accepts, at its limits, is stored
+        good = dict(GOOD, mail="!#$%&'*+-/=?^_`{|}~.x@xn--espaa-rta." + "d" * 63 + ".es")
+        self.add(good)
+        self.assertOK(self.get_one(good["mail"]), {good["mail"]: good})
+        self.assertOK(self.stack.request("DELETE", "/eliminar?" + qs(mail=good["mail"])))
+
+    def test_refused_texts(self):
+        for field in ("nombre", "apellidos", "direccion"):
+            for text, reason in BAD_TEXTS:
+                rec = dict(GOOD, mail="texto@example.com", **{field: text})
+                with self.subTest(field=field, text=ascii(text)), self.unchanged(ascii(text)):
+                    r = self.stack.request("POST", "/aniadir?" + query(rec))
+                    self.assertFieldRefused(r, field, reason)
+        for text, reason in BAD_TEXTS:
+            with self.subTest(setter=ascii(text)), self.unchanged(ascii(text)):
+                r = self.stack.request("PUT", "/setNombre?" + qs(mail=EXAMPLE_MAIL, nombre=text))
+                self.assertFieldRefused(r, "nombre", reason)
+                r = self.stack.request("PUT", "/setNombre", body=qs(mail=EXAMPLE_MAIL, nombre=text),
+                                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+                self.assertFieldRefused(r, "nombre", reason)
+        self.assertOK(self.get_one(EXAMPLE_MAIL), {EXAMPLE_MAIL: EXAMPLE})
+        # visible text with invisible characters inside is stored exactly as sent
+        for text in ["Calle\u00a0Mayor 5", "Ana\u200dMar\u00eda", "Ana \u2764\ufe0f", "Jose\u0301"]:
+            with self.subTest(good=ascii(text)):
+                r = self.stack.request("PUT", "/setNombre?" + qs(mail=EXAMPLE_MAIL, nombre=text))
+                self.assertOK(r, {"Resultado": "Nombre cambiado con exito"})
+                self.assertOK(self.get_one(EXAMPLE_MAIL),
+                              {EXAMPLE_MAIL: dict(EXAMPLE, nombre=text)})
+        self.assertOK(self.stack.request("PUT", "/setNombre?" + qs(mail=EXAMPLE_MAIL,
+                                                                    nombre=EXAMPLE["nombre"])))
+
+    def insert_legacy(self, rec):
+        """Writes a row straight into the SQLite file, as a store of before
+        the rules were tightened may hold it."""
+        conn = sqlite3.connect(self.stack.db_path, timeout=10)
+        try:
+            with conn:
+                conn.execute("INSERT INTO clients(mail, nombre, apellidos, fecha_nacimiento, "
+                             "direccion) VALUES (?, ?, ?, ?, ?)",
+                             tuple(rec[k] for k in ("mail", "nombre", "apellidos",
+                                                    "fecha_nacimiento", "direccion")))
+        finally:
+            conn.close()
+
+    def test_legacy_rows_stay_reachable(self):
+        for mail in ['a"b@legacy.es', "<script>@legacy.es", "a..b@legacy.es", "u@legacy-.es",
+                     "u@10.0.0.1"]:
+            rec = {"nombre": "Viejo ", "apellidos": "\u200bAntiguo", "mail": mail,
+                   "fecha_nacimiento": "1/1/1980", "direccion": "Calle Vieja 1"}
+            with self.subTest(mail=mail):
+                self.insert_legacy(rec)
+                # readable, as stored, by any case of the mail
+                self.assertOK(self.get_one(mail), {mail: rec})
+                self.assertOK(self.get_one(mail.upper()), {mail: rec})
+                self.assertEqual(self.get_all()[mail], stack.legacy(rec))
+                # a new record with that mail is refused by the mail rule (400,
+                # not the duplicate's 405), and the old one is untouched
+                with self.unchanged(mail):
+                    r = self.add(dict(GOOD, mail=mail.upper()), expect=None)
+                    self.assertEqual(r.status, 400, r)
+                    self.assertTrue(r.json["mensaje"].startswith(MAIL_REFUSED), r)
+                # the setters change their field; the mail and the rest stay
+                r = self.stack.request("PUT", "/setNombre?" + qs(mail=mail, nombre="Renovado"))
+                self.assertOK(r, {"Resultado": "Nombre cambiado con exito"})
+                r = self.stack.request("PUT", "/setDireccion?" + qs(mail=mail.upper(),
+                                                                    direccion="Calle Nueva 2"))
+                self.assertOK(r, {"Resultado": "Direccion cambiada con exito"})
+                r = self.stack.request("PUT", "/setFechaNacimiento?" + qs(mail=mail,
+                                                                          fecha_nacimiento="2/2/1982"))
+                self.assertOK(r, {"Resultado": "Fecha de nacimiento cambiada con exito"})
+                now = dict(rec, nombre="Renovado", direccion="Calle Nueva 2",
+                           fecha_nacimiento="2/2/1982")
+                self.assertOK(self.get_one(mail), {mail: now})
+                # a new value still has to pass today's rule
+                with self.unchanged(mail):
+                    r = self.stack.request("PUT", "/setApellidos?" + qs(mail=mail,
+                                                                        apellidos="Nuevo "))
+                    self.assertFieldRefused(r, "apellidos", TRAILING)
+                # deletable
+                r = self.stack.request("DELETE", "/eliminar?" + qs(mail=mail.upper()))
+                self.assertOK(r, {"Resultado": "Cliente eliminado con exito"})
+                self.assertError(self.get_one(mail), 404)
+        self.assertOK(self.get_one(EXAMPLE_MAIL), {EXAMPLE_MAIL: EXAMPLE})
 
 
 if __name__ == "__main__":

@@ -24,8 +24,9 @@
 bench_build_release() {
   local tool
   "$root/bin/install-deps"
+  "$root/bin/install-deps" "$root/tests/Aptfile"
   for tool in "$@"; do
-    command -v "$tool" >/dev/null || { echo "$(basename "$0"): $tool missing (see Aptfile)" >&2; exit 1; }
+    command -v "$tool" >/dev/null || { echo "$(basename "$0"): $tool missing (see tests/Aptfile)" >&2; exit 1; }
   done
   echo "== building build/release"
   cmake -S "$root" -B "$root/build/release" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null

@@ -280,6 +280,8 @@ class TravisYml(unittest.TestCase):
         self.assertTrue(uses, "no install step reads Aptfile: %r" % cmds)
         want = aptfile_packages(os.path.join(ROOT, "Aptfile"))
         self.assertTrue(want)
+        # and the tests' own list, through the script that reads it
+        self.assertTrue(any("bin/install-deps tests/Aptfile" in c for c in cmds), cmds)
         for c in uses:
             if "Aptfile" in c and "| xargs" in c:
                 self.assertRegex(c, r"apt-get\s+install\b", c)
@@ -290,6 +292,15 @@ class TravisYml(unittest.TestCase):
                 self.assertEqual(p.returncode, 0, p.stderr)
                 self.assertEqual(p.stdout.decode().split(), want,
                                  "%r does not list exactly the Aptfile's packages" % lister)
+
+    def test_the_slug_list_has_no_test_only_package(self):
+        # Heroku's apt buildpack installs Aptfile into the slug: only what
+        # builds and runs, never a database server, a browser or a test tool
+        slug = aptfile_packages(os.path.join(ROOT, "Aptfile"))
+        for pkg in ("postgresql", "chromium", "valgrind", "wrk", "libcmocka-dev", "nodejs",
+                    "npm", "ruby-foreman", "clang"):
+            self.assertNotIn(pkg, slug)
+        self.assertIn("libpq-dev", slug)  # the client library alone
 
 
 class Slug(DeployTestCase):

@@ -11,6 +11,9 @@ const char *cl_strerror(enum cl_err err)
     case CL_BUSY: return "store busy";
     case CL_STORAGE: return "storage error";
     case CL_NOMEM: return "out of memory";
+    case CL_CONFLICT: return "changed meanwhile";
+    case CL_DENIED: return "credentials refused";
+    case CL_THROTTLED: return "too many failed logins";
     }
     return "unknown error";
 }

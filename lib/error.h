@@ -12,7 +12,10 @@ enum cl_err {
     CL_BUSY,      /* the store stayed locked past its wait; retrying later may work */
     CL_STORAGE,   /* the store cannot be opened, read or written (missing
                      directory, read-only file, disk full, not a database) */
-    CL_NOMEM      /* an allocation failed */
+    CL_NOMEM,     /* an allocation failed */
+    CL_CONFLICT,  /* the record changed since the version the caller names */
+    CL_DENIED,    /* credentials refused: unknown, wrong, expired, revoked, disabled */
+    CL_THROTTLED  /* too many failed logins for that account just now; later works */
 };
 
 /* A short English description of `err` for logs.  Returns a static string,

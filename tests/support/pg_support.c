@@ -33,7 +33,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 bool ts_store_is_pg(void)
 {
     const char *v = getenv(TS_STORE_ENV);
-    return v && strcmp(v, "postgres") == 0;
+    return v && strcmp(v, "pg") == 0;
 }
 
 /* The parts of the admin URL a store URL is made of. */

@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 /* The variable that picks the backend of the store suites, and of the
- * integration suites (tests/integration/stack.py reads it too): "postgres"
+ * integration suites (tests/integration/stack.py reads it too): "pg"
  * for PostgreSQL, unset or "sqlite" for SQLite.  CTest sets it for the
  * *_pg twins of the store suites (tests/unit/CMakeLists.txt). */
 #define TS_STORE_ENV "CLIENTES_TEST_STORE"
@@ -19,7 +19,7 @@
  * application role "clientes" has the same password. */
 #define TS_PG_ADMIN_ENV "CLIENTES_PG_ADMIN_URL"
 
-/* True when TS_STORE_ENV says "postgres". */
+/* True when TS_STORE_ENV says "pg". */
 bool ts_store_is_pg(void);
 
 /* Writes into out (cap bytes) the URL of a new, empty PostgreSQL store: a

@@ -23,6 +23,9 @@ import time
 import unittest
 import urllib.parse
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from ports import free_port  # noqa: E402  (re-exported: the suites use stack.free_port)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.environ.get("CLIENTES_ROOT") or os.path.join(HERE, "..", ".."))
 WORKER = os.path.abspath(
@@ -61,29 +64,6 @@ LEGACY_KEYS = {
     "direccion": "Direccion",
 }
 FIELDS = ("nombre", "apellidos", "mail", "fecha_nacimiento", "direccion")
-
-
-def free_port():
-    """A port to listen on, above the kernel's ephemeral range: the client
-    sockets of the suites running meanwhile (thousands of connections) take
-    their ports from that range, and one of them could otherwise take a port
-    picked here before nginx binds it."""
-    import random
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            high = int(f.read().split()[1])
-    except (OSError, ValueError, IndexError):
-        high = 60999
-    low = min(high + 1, 64000)
-    for _ in range(200):
-        port = random.randint(low, 65535)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("0.0.0.0", port))
-            except OSError:
-                continue
-        return port
-    raise AssertionError("no free port above the ephemeral range")
 
 
 def qs(*pairs, **params):

@@ -36,6 +36,11 @@ const char *route_path(size_t i);
  * 0, or -1 when i is out of range or the value does not fit. */
 int route_allow(size_t i, char *buf, size_t len);
 
+/* Who may use route i: "public", "reader", "editor", "admin", "legacy-read"
+ * (a reader, or anyone with LEGACY_AUTH=open) or "legacy-write"; NULL when
+ * i is out of range or the route declares nothing (it is then refused). */
+const char *route_access(size_t i);
+
 /* For a known path, writes the methods it accepts ("GET, HEAD") into buf
  * (len bytes) and returns 1; returns 0 for an unknown path (buf untouched).
  * A seam for the tests and the fuzz harness. */

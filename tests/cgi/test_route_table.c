@@ -117,6 +117,36 @@ static void test_other_method_never_reaches_handler(void **state)
     assert_true(rt_has_client(f, "ejemplo@gmail.com"));
 }
 
+/* Secure by default: every route of the table says who may use it. */
+static void test_every_route_declares_its_access(void **state)
+{
+    static const char *const known[] = {"public", "reader", "editor", "admin", "legacy-read",
+                                        "legacy-write"};
+
+    (void)state;
+    for (size_t i = 0; i < route_count(); i++) {
+        const char *a = route_access(i);
+        size_t k = 0;
+        if (!a)
+            fail_msg("route %s declares no access", route_path(i));
+        while (k < sizeof(known) / sizeof(known[0]) && strcmp(known[k], a) != 0)
+            k++;
+        assert_true(k < sizeof(known) / sizeof(known[0]));
+    }
+    assert_null(route_access(route_count()));
+    /* the old service's routes are the legacy kinds; the health checks are open */
+    for (size_t i = 0; i < route_count(); i++) {
+        const char *p = route_path(i);
+        if (strcmp(p, "/cliente") == 0 || strcmp(p, "/clientes") == 0)
+            assert_string_equal(route_access(i), "legacy-read");
+        if (strncmp(p, "/set", 4) == 0 || strcmp(p, "/aniadir") == 0 ||
+            strcmp(p, "/eliminar") == 0)
+            assert_string_equal(route_access(i), "legacy-write");
+        if (strncmp(p, "/health", 7) == 0)
+            assert_string_equal(route_access(i), "public");
+    }
+}
+
 static void test_route_allowed(void **state)
 {
     static const struct {
@@ -214,6 +244,7 @@ int main(void)
         T(test_wrong_method),
         T(test_other_method_never_reaches_handler),
         cmocka_unit_test(test_route_allowed),
+        cmocka_unit_test(test_every_route_declares_its_access),
         T(test_head),
         T(test_body_on_get_refused),
     };

@@ -62,7 +62,8 @@ enum cl_err store_open(const char *url, struct store **out, char *err, size_t er
         path = url + 9;
     } else if (strstr(url, "://")) {
         size_t n = scheme_len(url);
-        set_err(err, errlen, "unsupported database URL scheme '%.*s' (sqlite://, postgres:// or postgresql://)",
+        set_err(err, errlen,
+                "unsupported database URL scheme '%.*s' (sqlite://, postgres:// or postgresql://)",
                 (int)n, n ? url : "?");
         return CL_INVALID;
     }

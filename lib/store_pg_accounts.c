@@ -2,6 +2,8 @@
  * browser sessions; a change and its audit row are one statement. */
 #include "store_pg_impl.h"
 
+#include "manager.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +93,10 @@ enum cl_err pg_user_add(struct store *base, struct user *u, const struct audit_e
         .retry = PG_WRITE};
     enum cl_err e;
 
+    if (u->role == ROLE_NONE || !role_name(u->role))
+        return pg_fail(s, CL_INVALID, "a user needs a role");
+    if (!u->creado[0])
+        manager_now(u->creado);
     v[0] = u->name;
     v[1] = u->pwhash;
     v[2] = role_name(u->role);
@@ -250,6 +256,10 @@ enum cl_err pg_token_add(struct store *base, struct token *t, const struct audit
         .retry = PG_WRITE};
     enum cl_err e;
 
+    if (t->role == ROLE_NONE)
+        return pg_fail(s, CL_INVALID, "a token needs a role");
+    if (!t->creado[0])
+        manager_now(t->creado);
     v[0] = t->label;
     v[1] = t->digest;
     v[2] = role_name(t->role);

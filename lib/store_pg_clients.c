@@ -238,6 +238,8 @@ static size_t where_filters(unsigned f, char *buf, size_t cap, int *p)
         n += (size_t)snprintf(buf + n, cap - n, " AND fecha_iso >= $%d", (*p)++);
     if (f & 4)
         n += (size_t)snprintf(buf + n, cap - n, " AND fecha_iso <= $%d", (*p)++);
+    if (f & 6) /* a date of no known shape ("") is in no range */
+        n += (size_t)snprintf(buf + n, cap - n, " AND fecha_iso <> ''");
     return n;
 }
 
@@ -525,7 +527,11 @@ enum cl_err pg_audit_prune(struct store *base, const char *before, long long *de
     struct pg_store *s = pg_of(base);
     const char *v[1] = {before};
     struct pg_query q = {.slot = ST_AUDIT_PRUNE,
-                         .sql = "DELETE FROM audit WHERE at < $1",
+                         /* never a row of the last day (the trigger would
+                          * refuse it): those are kept, whatever `before` says */
+                         .sql = "DELETE FROM audit WHERE at < $1 AND at < to_char("
+                                "(now() - interval '1 day') AT TIME ZONE 'UTC',"
+                                " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
                          .nparams = 1,
                          .values = v,
                          .retry = PG_WRITE};

@@ -142,7 +142,12 @@ int ts_pg_fresh_url(char *out, size_t cap, char *err, size_t errlen)
                  (unsigned long)time(NULL) ^ ((unsigned long)clock() << 16));
         if (!(conn = admin_connect(&c, "postgres", err, errlen)))
             goto out;
-        snprintf(sql, sizeof(sql), "CREATE DATABASE \"%s\" OWNER " APP_ROLE, name);
+        /* ordered by a language's rules by default, as Heroku's databases
+         * are (en_US.UTF-8): what the store compares must say COLLATE "C" */
+        snprintf(sql, sizeof(sql),
+                 "CREATE DATABASE \"%s\" OWNER " APP_ROLE " TEMPLATE template0"
+                 " LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'",
+                 name);
         rc = run(conn, sql, err, errlen);
         PQfinish(conn);
         if (rc != 0)

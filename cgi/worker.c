@@ -28,6 +28,7 @@
 #include "route.h"
 #include "shm.h"
 #include "store.h"
+#include "store_pg.h"
 
 #define LISTEN_BACKLOG 1024
 
@@ -470,7 +471,10 @@ int main(int argc, char **argv)
                  config_redact(err, clean, sizeof(clean)));
             goto out;
         }
-        warm_up(workers[i].store);
+        /* a PostgreSQL handle connects when first used: idle threads hold
+         * none of the database's few connections */
+        if (!store_pg_url(cfg.database_url))
+            warm_up(workers[i].store);
     }
     dropped = geteuid() == 0;
     if (pool_open(&pool, fd, stop_fd, shm) != 0 || drop_privileges(&cfg, supervisor) != 0 ||

@@ -242,12 +242,27 @@ class Cluster:
 
 
 def _run(argv):
+    """argv with CLIENTES_PG_ADMIN_URL set, inside a cluster stopped (and
+    removed) afterwards, also when this process is told to stop."""
+    child = None
+
+    def stop(signum, frame):
+        if child is not None and child.poll() is None:
+            child.send_signal(signum)
+        raise SystemExit(128 + signum)
+
     with Cluster() as pg:
         env = dict(os.environ, CLIENTES_PG_ADMIN_URL=pg.admin_url())
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGHUP, stop)
         try:
-            return subprocess.call(argv, env=env)
+            child = subprocess.Popen(argv, env=env)
+            return child.wait()
         except KeyboardInterrupt:
             return 130
+        finally:
+            if child is not None and child.poll() is None:
+                child.wait()
 
 
 if __name__ == "__main__":

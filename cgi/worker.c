@@ -375,6 +375,14 @@ static int drop_privileges(const struct config *c, pid_t supervisor)
         wlog(WLOG_ERROR, "could become root again after dropping to %s", c->user);
         return -1;
     }
+    /* HOME follows the user, as after login: libpq looks there for its
+     * files (~/.postgresql/postgresql.crt, root.crt), and root's home is
+     * closed to it (a PostgreSQL connection is made lazily, after this).
+     * Before any thread starts: setenv is not thread-safe. */
+    if (setenv("HOME", pw->pw_dir && *pw->pw_dir ? pw->pw_dir : "/", 1) != 0) {
+        wlog(WLOG_ERROR, "cannot set HOME for %s: %s", c->user, strerror(errno));
+        return -1;
+    }
     if (supervisor > 1) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != supervisor)

@@ -665,15 +665,19 @@ static enum cl_err pg_ready(struct store *base, const char **reason)
     struct pg_store *s = pg_of(base);
     struct pg_query q = {
         .slot = ST_READY,
+        /* a read of clients itself, so that a lock on it shows here too */
         .sql = "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on',"
                " NOT has_table_privilege('clients', 'INSERT'),"
-               " (SELECT max(version) FROM clientes_schema)",
+               " (SELECT max(version) FROM clientes_schema),"
+               " (SELECT count(*) FROM (SELECT 1 FROM clients LIMIT 1) one)",
         .retry = PG_READ};
     const char *why = NULL;
     PGresult *r;
     enum cl_err e = pg_run(s, &q, &r);
 
-    if (e == CL_BUSY) {
+    if (e == CL_BUSY && strstr(s->base.errmsg, "55P03")) {
+        why = "la base de datos esta bloqueada";
+    } else if (e == CL_BUSY) {
         why = "la base de datos no responde";
     } else if (e) {
         why = "la base de datos no responde a una lectura";

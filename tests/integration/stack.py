@@ -6,6 +6,9 @@ Environment (set by tests/integration/CMakeLists.txt, defaults for a manual
 run from the source tree):
   CLIENTES_ROOT    the source tree (bin/start-web, conf/)
   CLIENTES_WORKER  the worker binary under test (a sanitizer build tests its own)
+  CLIENTES_TEST_STORE  "pg": every stack gets a new PostgreSQL database in
+                   the cluster bin/test starts (CLIENTES_PG_ADMIN_URL) instead
+                   of a SQLite file; the *_pg twins of the suites set it
 """
 import contextlib
 import http.client
@@ -25,6 +28,23 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from ports import free_port  # noqa: E402  (re-exported: the suites use stack.free_port)
+import pgcluster  # noqa: E402
+
+# The backend of every stack (and of the helpers that read the store
+# directly): "sqlite" (the default) or "pg".
+STORE = os.environ.get("CLIENTES_TEST_STORE") or "sqlite"
+if STORE not in ("sqlite", "pg"):
+    raise AssertionError("CLIENTES_TEST_STORE must be sqlite or pg, not %r" % STORE)
+PG = STORE == "pg"
+# The PostgreSQL databases of this process's stacks (waiting_for_lock()).
+_PG_DATABASES = set()
+
+
+def sqlite_only(why):
+    """For a test about SQLite's file itself (removed, replaced, its locks,
+    its disk): not run against PostgreSQL, which has no such file; the
+    reason is printed with the run's summary."""
+    return unittest.skipIf(PG, "SQLite's file only: " + why)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.environ.get("CLIENTES_ROOT") or os.path.join(HERE, "..", ".."))
@@ -45,7 +65,8 @@ STOPPED = "clientes-web: info: stopped"
 CONFIG_VARS = ("FCGI_LISTEN", "DYNO", "ALLOW_EPHEMERAL_SQLITE", "NGINX", "NGINX_WORKER_PROCESSES",
                "NGINX_ERROR_LOG_LEVEL", "WORKER_MAX_REQUESTS", "TZ", "TRUSTED_PROXIES",
                "WORKER_RESTART_MAX", "WORKER_RESTART_WINDOW_S", "WORKER_WATCHDOG_S", "LOG_LEVEL",
-               "CLIENTES_USER", "CLIENTES_API_TOKEN")
+               "CLIENTES_USER", "CLIENTES_API_TOKEN", "DATABASE_CONNECT_TIMEOUT_S",
+               "DATABASE_STATEMENT_TIMEOUT_MS", "DATABASE_LOCK_TIMEOUT_MS", "DATABASE_OPEN_WAIT_S")
 
 EXAMPLE_MAIL = "ejemplo@gmail.com"
 EXAMPLE = {
@@ -174,8 +195,10 @@ class Stack:
     """One run of bin/start-web on a free port with a database in a temp dir.
 
     db_path: reuse an existing database file (restart tests); default a new
-    file in this stack's own temp dir.  busy_timeout: appended to
-    DATABASE_URL as ?busy_timeout=N.  run_as: (uid, gid) to run bin/start-web
+    file in this stack's own temp dir.  Against PostgreSQL (PG) it is the
+    database's URL instead, a new database by default.  busy_timeout:
+    appended to DATABASE_URL as ?busy_timeout=N (PostgreSQL:
+    DATABASE_LOCK_TIMEOUT_MS=N).  run_as: (uid, gid) to run bin/start-web
     as, through setpriv (the test runs as root); the run dir and the log file
     are given to that user.  run_dir_name: the name of the directory given as
     TMPDIR, where clientes-web makes its runtime dir."""
@@ -189,6 +212,10 @@ class Stack:
         self.run_dir = os.path.join(self.dir, run_dir_name)
         os.mkdir(self.run_dir)
         os.chmod(self.run_dir, 0o755)
+        if db_path is None and PG:
+            db_path = pgcluster.new_database(name)
+        if PG:
+            _PG_DATABASES.add(pgcluster.database_of(db_path))
         if db_path is None:
             data = os.path.join(self.dir, "data")
             os.mkdir(data)
@@ -211,6 +238,8 @@ class Stack:
     # -- lifecycle ---------------------------------------------------------
 
     def database_url(self):
+        if PG:
+            return self.db_path
         url = "sqlite://" + self.db_path
         if self.busy_timeout is not None:
             url += "?busy_timeout=%d" % self.busy_timeout
@@ -237,6 +266,11 @@ class Stack:
         })
         for k in CONFIG_VARS:
             env.pop(k, None)
+        if PG and self.busy_timeout is not None:
+            # a statement waiting for a lock counts towards statement_timeout
+            env["DATABASE_LOCK_TIMEOUT_MS"] = str(max(self.busy_timeout, 10))
+            env["DATABASE_STATEMENT_TIMEOUT_MS"] = str(min(max(5000, self.busy_timeout + 5000),
+                                                           600000))
         env.update(self.extra_env)
         cmd = [START_WEB]
         if self.run_as is not None:
@@ -621,10 +655,16 @@ class Stack:
         s.close()
         return RawResult(bytes(got), state["error"] or send_error)
 
-    # -- the store, read directly (read-only) -----------------------------
+    # -- the store, read directly ------------------------------------------
 
     def db_snapshot(self):
         """Every row of every table, for before/after comparisons."""
+        if PG:
+            snap = {}
+            for t in self.db_tables():
+                snap[t] = sorted(pgcluster.psql(
+                    self.db_path, 'SELECT row_to_json(t)::text FROM "%s" t' % t).splitlines())
+            return snap
         conn = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(self.db_path), uri=True,
                                timeout=5)
         try:
@@ -639,6 +679,10 @@ class Stack:
             conn.close()
 
     def db_tables(self):
+        if PG:
+            return sorted(pgcluster.psql(
+                self.db_path, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            ).split())
         conn = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(self.db_path), uri=True,
                                timeout=5)
         try:
@@ -646,6 +690,103 @@ class Stack:
                 "SELECT name FROM sqlite_master WHERE type='table'"))
         finally:
             conn.close()
+
+    def insert_rows(self, rows):
+        """Writes clients (dicts of the five fields, or tuples in FIELDS
+        order) straight into the running store, behind the worker's back, in
+        one transaction, as a store of before the rules were tightened may
+        hold them (SQLite: the five fields only; PostgreSQL: its derived
+        columns made in SQL, roughly).  Returns how many clients there are."""
+        rows = [tuple(r[k] for k in FIELDS) if isinstance(r, dict) else tuple(r) for r in rows]
+        if not PG:
+            conn = sqlite3.connect(self.db_path, timeout=30)
+            try:
+                with conn:
+                    conn.executemany("INSERT INTO clients(nombre, apellidos, mail, "
+                                     "fecha_nacimiento, direccion) VALUES (?, ?, ?, ?, ?)", rows)
+                return conn.execute("SELECT count(*) FROM clients").fetchone()[0]
+            finally:
+                conn.close()
+        with tempfile.NamedTemporaryFile("w", suffix=".csv", encoding="utf-8") as f:
+            import csv
+            csv.writer(f).writerows(rows)
+            f.flush()
+            out = subprocess.run(
+                [os.path.join(pgcluster._bindir(), "psql"), "-X", "-q", "-At", "-v",
+                 "ON_ERROR_STOP=1", "-d", self.db_path,
+                 "-c", "CREATE TEMP TABLE seed (nombre text, apellidos text, mail text,"
+                       " fecha_nacimiento text, direccion text)",
+                 "-c", "\\copy seed FROM '%s' WITH (FORMAT csv)" % f.name,
+                 "-c", "INSERT INTO clients (mail, nombre, apellidos, fecha_nacimiento, direccion,"
+                       " nombre_key, apellidos_key, fecha_iso, search, creado, modificado, version)"
+                       " SELECT mail, nombre, apellidos, fecha_nacimiento, direccion,"
+                       " lower(nombre), lower(apellidos), '', lower(nombre || ' ' || apellidos"
+                       " || ' ' || mail), t, t, nextval('client_version') FROM seed,"
+                       " (SELECT to_char(now() AT TIME ZONE 'UTC',"
+                       " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS t) now",
+                 "-c", "SELECT count(*) FROM clients"],
+                capture_output=True, text=True, timeout=120)
+        if out.returncode != 0:
+            raise AssertionError("seeding failed: %s" % out.stderr.strip())
+        return int(out.stdout.split()[-1])
+
+    @contextlib.contextmanager
+    def lock_writes(self, everything=False):
+        """Holds the store's write lock until the block ends, as another
+        process would: writes wait (for busy_timeout) while reads go on.
+        everything: reads wait too (PostgreSQL only)."""
+        if not PG:
+            assert not everything, "SQLite's readers cannot be locked out this way"
+            conn = sqlite3.connect(self.db_path, isolation_level=None, timeout=10)
+            try:
+                conn.execute("BEGIN EXCLUSIVE")
+                yield
+                conn.execute("ROLLBACK")
+            finally:
+                conn.close()
+            return
+        with PgSession(self.db_path) as sess:
+            sess.run("BEGIN; LOCK TABLE clients IN %s MODE"
+                     % ("ACCESS EXCLUSIVE" if everything else "EXCLUSIVE"))
+            yield
+            sess.run("ROLLBACK")
+
+
+class PgSession:
+    """One psql session kept open (a lock held across a test's requests)."""
+
+    def __init__(self, url):
+        self.proc = subprocess.Popen(
+            [os.path.join(pgcluster._bindir(), "psql"), "-X", "-q", "-At", "-v",
+             "ON_ERROR_STOP=1", "-d", url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+
+    def run(self, sql):
+        """Runs sql and waits until it is done."""
+        self.proc.stdin.write(sql.rstrip(";") + ";\nSELECT 'done-7f3a';\n")
+        self.proc.stdin.flush()
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise AssertionError("psql ended: %s" % self.proc.stderr.read())
+            if line.strip() == "done-7f3a":
+                return
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
 
 
 def send(conn, method, path, body=None, headers=None):
@@ -884,7 +1025,14 @@ def waiting_for_lock(pid):
     """Whether a thread of process pid sleeps in SQLite's busy handler: a
     request is inside the worker, waiting for the lock the test holds.  (With
     the connections nginx keeps open, a new socket no longer says that a
-    request arrived.)"""
+    request arrived.)  Against PostgreSQL: whether a session of this
+    process's stacks' databases waits for a lock."""
+    if PG:
+        names = ",".join("'%s'" % d for d in sorted(_PG_DATABASES)) or "''"
+        out = pgcluster.psql(pgcluster.admin_url_from_env(),
+                             "SELECT count(*) FROM pg_stat_activity WHERE datname IN (%s)"
+                             " AND wait_event_type = 'Lock'" % names)
+        return int(out.strip() or 0) > 0
     sleeps = _SLEEP_SYSCALLS.get(os.uname().machine)
     if sleeps is None:
         raise AssertionError("no sleep syscall numbers for %s" % os.uname().machine)

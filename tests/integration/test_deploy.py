@@ -174,7 +174,12 @@ class DeployTestCase(unittest.TestCase):
         name, value = self.marker.split("=", 1)
         env[name] = value
         env["TMPDIR"] = self.run_dir
-        env["DATABASE_URL"] = "sqlite://" + os.path.join(self.tmp, "data", "clientes.db")
+        if stack.PG:  # a deploy with Heroku Postgres: a database of its own per test
+            if not getattr(self, "pg_url", None):
+                self.pg_url = stack.pgcluster.new_database(self._testMethodName)
+            env["DATABASE_URL"] = self.pg_url
+        else:
+            env["DATABASE_URL"] = "sqlite://" + os.path.join(self.tmp, "data", "clientes.db")
         env.update(extra)
         return env
 

@@ -412,6 +412,9 @@ class Stack:
 
     def cleanup(self):
         """Kills anything left, removes the temp dir unless something failed."""
+        if getattr(self, "_pg_session", None) is not None:
+            self._pg_session.__exit__()
+            self._pg_session = None
         if self.proc is not None:
             self.kill_group()
             self.proc = None
@@ -657,13 +660,27 @@ class Stack:
 
     # -- the store, read directly ------------------------------------------
 
+    def pg_query(self, sql):
+        """The rows (lines) of sql on this stack's PostgreSQL database,
+        through one psql session kept for the stack (a psql per query would
+        cost more than the requests checked)."""
+        for attempt in (1, 2):
+            if getattr(self, "_pg_session", None) is None:
+                self._pg_session = PgSession(self.db_path)
+            try:
+                return self._pg_session.query(sql)
+            except AssertionError:
+                self._pg_session.__exit__()
+                self._pg_session = None  # the server restarted under it: once more
+                if attempt == 2:
+                    raise
+
     def db_snapshot(self):
         """Every row of every table, for before/after comparisons."""
         if PG:
             snap = {}
             for t in self.db_tables():
-                snap[t] = sorted(pgcluster.psql(
-                    self.db_path, 'SELECT row_to_json(t)::text FROM "%s" t' % t).splitlines())
+                snap[t] = sorted(self.pg_query('SELECT row_to_json(t)::text FROM "%s" t' % t))
             return snap
         conn = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(self.db_path), uri=True,
                                timeout=5)
@@ -680,9 +697,8 @@ class Stack:
 
     def db_tables(self):
         if PG:
-            return sorted(pgcluster.psql(
-                self.db_path, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-            ).split())
+            return sorted(self.pg_query(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
         conn = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(self.db_path), uri=True,
                                timeout=5)
         try:
@@ -761,16 +777,23 @@ class PgSession:
              "ON_ERROR_STOP=1", "-d", url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True)
 
-    def run(self, sql):
-        """Runs sql and waits until it is done."""
-        self.proc.stdin.write(sql.rstrip(";") + ";\nSELECT 'done-7f3a';\n")
-        self.proc.stdin.flush()
+    def query(self, sql):
+        """Runs sql and waits until it is done; the lines it printed."""
+        try:
+            self.proc.stdin.write(sql.rstrip(";") + ";\n\\echo done-7f3a\n")
+            self.proc.stdin.flush()
+        except OSError:
+            raise AssertionError("psql ended: %s" % self.proc.stderr.read())
+        out = []
         while True:
             line = self.proc.stdout.readline()
             if not line:
                 raise AssertionError("psql ended: %s" % self.proc.stderr.read())
-            if line.strip() == "done-7f3a":
-                return
+            if line.rstrip("\n") == "done-7f3a":
+                return out
+            out.append(line.rstrip("\n"))
+
+    run = query
 
     def __enter__(self):
         return self

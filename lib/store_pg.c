@@ -246,8 +246,9 @@ static void preflight(struct pg_store *s)
 static enum cl_err conn_ready(struct pg_store *s, int *connects)
 {
     if (s->txn_lost)
-        return pg_fail(s, CL_BUSY, "the connection was lost inside a transaction, which the "
-                                   "server rolled back; roll back and start again");
+        return pg_fail(s, CL_BUSY,
+                       "the connection was lost inside a transaction, which the "
+                       "server rolled back; roll back and start again");
     if (s->conn)
         preflight(s);
     if (s->txn_lost)
@@ -355,7 +356,8 @@ enum cl_err pg_run(struct pg_store *s, const struct pg_query *q, PGresult **res)
             if (!result_ok(r)) {
                 record_result(s, r, "prepare");
                 bool lost = PQstatus(s->conn) != CONNECTION_OK;
-                e = lost ? CL_BUSY : map_sqlstate(r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL, &drop);
+                e = lost ? CL_BUSY
+                         : map_sqlstate(r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL, &drop);
                 PQclear(r);
                 if (lost) {
                     conn_drop(s);
@@ -518,8 +520,7 @@ static const char *const migrations[STORE_PG_SCHEMA_VERSION] = {
 };
 
 /* Runs sql on conn; CL_OK, or the mapped error with the detail recorded. */
-static enum cl_err exec_simple(struct pg_store *s, PGconn *conn, const char *sql,
-                               PGresult **keep)
+static enum cl_err exec_simple(struct pg_store *s, PGconn *conn, const char *sql, PGresult **keep)
 {
     PGresult *r = PQexec(conn, sql);
     bool drop;
@@ -536,8 +537,7 @@ static enum cl_err exec_simple(struct pg_store *s, PGconn *conn, const char *sql
                sizeof(line));
     const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     enum cl_err e = PQstatus(conn) != CONNECTION_OK ? CL_BUSY : map_sqlstate(st, &drop);
-    pg_fail(s, e, "schema: %s%s%s%s", line, st ? " (SQLSTATE " : "", st ? st : "",
-            st ? ")" : "");
+    pg_fail(s, e, "schema: %s%s%s%s", line, st ? " (SQLSTATE " : "", st ? st : "", st ? ")" : "");
     PQclear(r);
     if (keep)
         *keep = NULL;
@@ -731,8 +731,9 @@ static enum cl_err pg_commit(struct store *base)
         return pg_fail(s, CL_INVALID, "no transaction is open on this handle");
     if (s->txn_lost) {
         s->in_txn = s->txn_lost = false;
-        return pg_fail(s, CL_BUSY, "the connection was lost inside the transaction, which the "
-                                   "server rolled back");
+        return pg_fail(s, CL_BUSY,
+                       "the connection was lost inside the transaction, which the "
+                       "server rolled back");
     }
     e = pg_run(s, &q, &r);
     /* COMMIT of a transaction that failed answers ROLLBACK, without error */
@@ -812,8 +813,8 @@ static const struct store_ops pg_ops = {
 
 bool store_pg_url(const char *url)
 {
-    return url && (strncasecmp(url, "postgres://", 11) == 0 ||
-                   strncasecmp(url, "postgresql://", 13) == 0);
+    return url &&
+           (strncasecmp(url, "postgres://", 11) == 0 || strncasecmp(url, "postgresql://", 13) == 0);
 }
 
 /* An integer knob from the environment; the default when unset or empty. */
@@ -841,9 +842,9 @@ static int knob(const char *name, int def, int min, int max, int *out, char *err
  * refused (libpq gives no SQLSTATE for these, only its message). */
 static bool refused_for_good(const char *msg)
 {
-    static const char *const signs[] = {"authentication failed", "does not exist",
-                                        "pg_hba.conf", "SSL", "certificate", "password",
-                                        "invalid", "unsupported"};
+    static const char *const signs[] = {
+        "authentication failed", "does not exist", "pg_hba.conf", "SSL",
+        "certificate",           "password",       "invalid",     "unsupported"};
     for (size_t i = 0; i < sizeof(signs) / sizeof(signs[0]); i++)
         if (strstr(msg, signs[i]))
             return true;
@@ -875,8 +876,7 @@ enum cl_err store_pg_open(const char *url, struct store **out, char *err, size_t
     if (knob(STORE_PG_CONNECT_TIMEOUT_ENV, STORE_PG_CONNECT_TIMEOUT_DEF,
              STORE_PG_CONNECT_TIMEOUT_MIN, STORE_PG_CONNECT_TIMEOUT_MAX, &ct, err, errlen) ||
         knob(STORE_PG_STATEMENT_TIMEOUT_ENV, STORE_PG_STATEMENT_TIMEOUT_DEF,
-             STORE_PG_STATEMENT_TIMEOUT_MIN, STORE_PG_STATEMENT_TIMEOUT_MAX, &st_ms, err,
-             errlen) ||
+             STORE_PG_STATEMENT_TIMEOUT_MIN, STORE_PG_STATEMENT_TIMEOUT_MAX, &st_ms, err, errlen) ||
         knob(STORE_PG_LOCK_TIMEOUT_ENV, STORE_PG_LOCK_TIMEOUT_DEF, STORE_PG_LOCK_TIMEOUT_MIN,
              STORE_PG_LOCK_TIMEOUT_MAX, &lock_ms, err, errlen) ||
         knob(STORE_PG_OPEN_WAIT_ENV, STORE_PG_OPEN_WAIT_DEF, STORE_PG_OPEN_WAIT_MIN,
@@ -889,8 +889,7 @@ enum cl_err store_pg_open(const char *url, struct store **out, char *err, size_t
         char clean[300];
         scrub_quoted(msg ? msg : "out of memory", clean, sizeof(clean));
         if (err && errlen)
-            snprintf(err, errlen, "invalid PostgreSQL URL: %.*s", (int)strcspn(clean, "\n"),
-                     clean);
+            snprintf(err, errlen, "invalid PostgreSQL URL: %.*s", (int)strcspn(clean, "\n"), clean);
         PQfreemem(msg);
         pg_close(&s->base);
         return msg ? CL_INVALID : CL_NOMEM;
@@ -945,9 +944,9 @@ enum cl_err store_pg_open(const char *url, struct store **out, char *err, size_t
     return CL_OK;
 fail:
     if (err && errlen)
-        snprintf(err, errlen, "cannot open PostgreSQL store%s%s%s%s: %s",
-                 conn ? " " : "", conn ? PQdb(conn) : "", conn ? " on " : "",
-                 conn ? PQhost(conn) : "", s->base.errmsg + strlen("postgresql: "));
+        snprintf(err, errlen, "cannot open PostgreSQL store%s%s%s%s: %s", conn ? " " : "",
+                 conn ? PQdb(conn) : "", conn ? " on " : "", conn ? PQhost(conn) : "",
+                 s->base.errmsg + strlen("postgresql: "));
     PQfinish(conn);
     pg_close(&s->base);
     return e;

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #define USER_COLS "id, name, pwhash, role, disabled, fail_count, fail_since, creado"
-#define TOKEN_SELECT                                                                         \
-    "SELECT t.id, t.label, t.digest, t.role, coalesce(t.user_id, 0), coalesce(u.name, ''),"  \
-    " coalesce(u.disabled, false), t.creado, t.expires, t.revoked, t.last_used"              \
+#define TOKEN_SELECT                                                                        \
+    "SELECT t.id, t.label, t.digest, t.role, coalesce(t.user_id, 0), coalesce(u.name, '')," \
+    " coalesce(u.disabled, false), t.creado, t.expires, t.revoked, t.last_used"             \
     " FROM tokens t LEFT JOIN users u ON u.id = t.user_id"
 
 static enum role role_of(const char *name)
@@ -195,8 +195,7 @@ enum cl_err pg_user_login(struct store *base, long long uid, int fail_count, lon
     return run_changed(s, &q, NULL);
 }
 
-enum cl_err pg_user_list(struct store *base, int (*fn)(const struct user *u, void *ctx),
-                         void *ctx)
+enum cl_err pg_user_list(struct store *base, int (*fn)(const struct user *u, void *ctx), void *ctx)
 {
     struct pg_store *s = pg_of(base);
     struct pg_query q = {.slot = ST_USER_LIST,
@@ -220,9 +219,8 @@ enum cl_err pg_user_list(struct store *base, int (*fn)(const struct user *u, voi
 enum cl_err pg_user_count(struct store *base, long long *n)
 {
     struct pg_store *s = pg_of(base);
-    struct pg_query q = {.slot = ST_USER_COUNT,
-                         .sql = "SELECT count(*) FROM users",
-                         .retry = PG_READ};
+    struct pg_query q = {
+        .slot = ST_USER_COUNT, .sql = "SELECT count(*) FROM users", .retry = PG_READ};
     PGresult *r;
     enum cl_err e = pg_run(s, &q, &r);
 
@@ -334,9 +332,8 @@ enum cl_err pg_token_list(struct store *base, int (*fn)(const struct token *t, v
                           void *ctx)
 {
     struct pg_store *s = pg_of(base);
-    struct pg_query q = {.slot = ST_TOKEN_LIST,
-                         .sql = TOKEN_SELECT " ORDER BY t.id",
-                         .retry = PG_READ};
+    struct pg_query q = {
+        .slot = ST_TOKEN_LIST, .sql = TOKEN_SELECT " ORDER BY t.id", .retry = PG_READ};
     PGresult *r;
     enum cl_err e = pg_run(s, &q, &r);
 

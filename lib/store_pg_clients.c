@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CLIENT_COLS "mail, nombre, apellidos, fecha_nacimiento, direccion, creado, modificado, version"
+#define CLIENT_COLS \
+    "mail, nombre, apellidos, fecha_nacimiento, direccion, creado, modificado, version"
 /* ------------------------------------------------------------ rows */
 
 static void row_client(const PGresult *r, int i, struct client *c, struct client_meta *m)
@@ -25,8 +26,7 @@ static void row_client(const PGresult *r, int i, struct client *c, struct client
 }
 
 /* The bound values of a record and its keys, $1..$9 of add and update. */
-static void client_params(const struct client *c, const struct client_keys *k,
-                          const char *v[9])
+static void client_params(const struct client *c, const struct client_keys *k, const char *v[9])
 {
     v[0] = c->mail;
     v[1] = c->nombre;
@@ -257,8 +257,7 @@ static void build_list(unsigned variant, char *buf, size_t cap)
     int sort = (int)(variant >> 2) % NSORTS, p = 1;
     unsigned f = (variant >> 2) / NSORTS;
     const char *col = sort_cols[sort], *dir = desc ? "DESC" : "ASC";
-    size_t n = (size_t)snprintf(buf, cap, "SELECT " CLIENT_COLS ", %s, mail_key FROM clients",
-                                col);
+    size_t n = (size_t)snprintf(buf, cap, "SELECT " CLIENT_COLS ", %s, mail_key FROM clients", col);
 
     n += where_filters(f, buf + n, cap - n, &p);
     if (cursor && sort == 0) {
@@ -344,8 +343,7 @@ enum cl_err pg_count(struct store *base, const struct client_query *cq, long lon
 /* Room for a cursor's sort value: the longest sort key. */
 #define CURSOR_CAP CLIENT_APELLIDOS_CAP
 
-enum cl_err pg_list(struct store *base, const struct client_query *cq, client_list_fn fn,
-                    void *ctx)
+enum cl_err pg_list(struct store *base, const struct client_query *cq, client_list_fn fn, void *ctx)
 {
     struct pg_store *s = pg_of(base);
     const char *v[7];
@@ -355,8 +353,7 @@ enum cl_err pg_list(struct store *base, const struct client_query *cq, client_li
     unsigned f;
     enum cl_err e = CL_OK;
 
-    if (!cq || cq->sort < SORT_MAIL || (int)cq->sort >= NSORTS || cq->limit < 0 ||
-        cq->limit > 1000)
+    if (!cq || cq->sort < SORT_MAIL || (int)cq->sort >= NSORTS || cq->limit < 0 || cq->limit > 1000)
         return pg_fail(s, CL_INVALID, "invalid list query");
     if (cq->sort != SORT_MAIL && cq->after_key && !cq->after_value)
         return pg_fail(s, CL_INVALID, "a cursor on a sort other than the mail needs its value");

@@ -86,8 +86,8 @@ struct pg_store {
 enum pg_retry { PG_READ, PG_WRITE };
 
 struct pg_query {
-    int slot;          /* enum pg_stmt, or a family's base + variant */
-    const char *sql;   /* the SQL; NULL: build it */
+    int slot;        /* enum pg_stmt, or a family's base + variant */
+    const char *sql; /* the SQL; NULL: build it */
     void (*build)(unsigned variant, char *buf, size_t cap);
     unsigned variant;
     int nparams;
@@ -134,8 +134,7 @@ static inline struct pg_store *pg_of(struct store *s)
 }
 
 /* The operations, filled into the ops table by store_pg.c. */
-enum cl_err pg_get(struct store *s, const char *mail, struct client *out,
-                   struct client_meta *meta);
+enum cl_err pg_get(struct store *s, const char *mail, struct client *out, struct client_meta *meta);
 enum cl_err pg_add(struct store *s, const struct client *c, const struct client_keys *k,
                    const char *now, const struct audit_entry *a, struct client_meta *out);
 enum cl_err pg_update(struct store *s, const struct client *c, const struct client_keys *k,
@@ -145,8 +144,7 @@ enum cl_err pg_del(struct store *s, const char *mail, long long expect_version,
                    const struct audit_entry *a);
 enum cl_err pg_erase(struct store *s, const char *mail_key, const struct audit_entry *a);
 enum cl_err pg_count(struct store *s, const struct client_query *q, long long *n);
-enum cl_err pg_list(struct store *s, const struct client_query *q, client_list_fn fn,
-                    void *ctx);
+enum cl_err pg_list(struct store *s, const struct client_query *q, client_list_fn fn, void *ctx);
 enum cl_err pg_audit_add(struct store *s, const struct audit_entry *a);
 enum cl_err pg_audit_list(struct store *s, const struct audit_query *q, audit_walk_fn fn,
                           void *ctx);
@@ -165,10 +163,8 @@ enum cl_err pg_token_find(struct store *s, const char *digest, struct token *out
 enum cl_err pg_token_touch(struct store *s, long long id, long long now);
 enum cl_err pg_token_revoke(struct store *s, long long id, long long now,
                             const struct audit_entry *a);
-enum cl_err pg_token_list(struct store *s, int (*fn)(const struct token *t, void *ctx),
-                          void *ctx);
-enum cl_err pg_session_add(struct store *s, const struct session *se,
-                           const struct audit_entry *a);
+enum cl_err pg_token_list(struct store *s, int (*fn)(const struct token *t, void *ctx), void *ctx);
+enum cl_err pg_session_add(struct store *s, const struct session *se, const struct audit_entry *a);
 enum cl_err pg_session_find(struct store *s, const char *digest, struct session *out,
                             struct user *user);
 enum cl_err pg_session_touch(struct store *s, const char *digest, long long now);

@@ -40,8 +40,7 @@ static enum cl_err fail(const struct ctx *x, enum cl_err e, const char *fmt, ...
     return e;
 }
 
-static enum cl_err store_fail(const struct ctx *x, struct store *s, enum cl_err e,
-                              const char *what)
+static enum cl_err store_fail(const struct ctx *x, struct store *s, enum cl_err e, const char *what)
 {
     const char *detail = store_errmsg(s);
     return fail(x, e, "%s: %s%s%s", what, cl_strerror(e), *detail ? ": " : "", detail);
@@ -248,7 +247,7 @@ static enum cl_err ss_audit(struct sink *k, const struct audit_view *a)
         size_t i;
         for (i = 0; a->target[i] && i + 1 < sizeof(key); i++)
             key[i] = (char)(a->target[i] >= 'A' && a->target[i] <= 'Z' ? a->target[i] + 32
-                                                                         : a->target[i]);
+                                                                       : a->target[i]);
         key[i] = '\0';
     }
     struct audit_entry entry = {a->at, a->action, a->target, key[0] ? key : NULL, a->changes};
@@ -544,9 +543,8 @@ static enum cl_err feed_line(struct sink *k, const char *line, long lineno, char
         ok = jint(o, "id", &tk.id) && jcopy(o, "label", tk.label, sizeof(tk.label)) &&
              jcopy(o, "digest", tk.digest, sizeof(tk.digest)) && role &&
              role_parse(role, &tk.role) == CL_OK && jint(o, "user_id", &tk.user_id) &&
-             jcopy(o, "creado", tk.creado, sizeof(tk.creado)) &&
-             jint(o, "expires", &tk.expires) && jint(o, "revoked", &tk.revoked) &&
-             jint(o, "last_used", &tk.last_used);
+             jcopy(o, "creado", tk.creado, sizeof(tk.creado)) && jint(o, "expires", &tk.expires) &&
+             jint(o, "revoked", &tk.revoked) && jint(o, "last_used", &tk.last_used);
         if (ok)
             e = k->token(k, &tk);
     } else if (strcmp(t, "client") == 0) {
@@ -603,8 +601,11 @@ static enum cl_err store_has(struct store *from, const struct kept_audit *k, boo
     enum cl_err e;
 
     do {
-        struct audit_query q = {.actor = k->actor, .action = k->action, .since = k->at,
-                                .before_id = f.last, .limit = AUDIT_PAGE};
+        struct audit_query q = {.actor = k->actor,
+                                .action = k->action,
+                                .since = k->at,
+                                .before_id = f.last,
+                                .limit = AUDIT_PAGE};
         f.rows = 0;
         if ((e = from->ops->audit_list(from, &q, find_row, &f)))
             return store_fail(x, from, e, "origin: audit trail");
@@ -755,8 +756,7 @@ static enum cl_err feed_store(struct store *from, struct sink *k)
 
 /* ------------------------------------------------------------ the three */
 
-static void start(char *err, size_t errlen, struct transfer_counts *done,
-                  struct transfer_counts *n)
+static void start(char *err, size_t errlen, struct transfer_counts *done, struct transfer_counts *n)
 {
     if (err && errlen)
         err[0] = '\0';
@@ -787,8 +787,8 @@ enum cl_err transfer_copy(struct store *from, struct store *to, const struct tra
     return e;
 }
 
-enum cl_err transfer_export(struct store *from, FILE *out, struct transfer_counts *done,
-                            char *err, size_t errlen)
+enum cl_err transfer_export(struct store *from, FILE *out, struct transfer_counts *done, char *err,
+                            size_t errlen)
 {
     struct transfer_counts n;
     struct file_sink f = {{fs_user, fs_token, fs_client, fs_audit, {err, errlen}, &n}, out};
@@ -840,8 +840,9 @@ enum cl_err transfer_import(struct store *to, FILE *in, const struct transfer_op
     ss_init(&s, to, o, INT_MAX, &n, err, errlen); /* one transaction: all or nothing */
     e = ss_prepare(&s);
     if (!e && s.newest.action && !file_has(in, &s.newest, &s.audit_seek))
-        e = fail(&s.base.x, CL_INVALID, "the target has an audit trail and the export comes "
-                                        "through a pipe: give it as a file");
+        e = fail(&s.base.x, CL_INVALID,
+                 "the target has an audit trail and the export comes "
+                 "through a pipe: give it as a file");
     while (!e && getline(&line, &cap, in) >= 0) {
         cJSON *obj = NULL;
         lineno++;
@@ -869,11 +870,13 @@ enum cl_err transfer_import(struct store *to, FILE *in, const struct transfer_op
         else if (!e && strcmp(type, "end") == 0) {
             long long u, t, c, a;
             ended = true;
-            if (!jint(obj, "users", &u) || !jint(obj, "tokens", &t) ||
-                !jint(obj, "clients", &c) || !jint(obj, "audit", &a) || u != lines.users ||
-                t != lines.tokens || c != lines.clients || a != lines.audit)
-                e = fail(&s.base.x, CL_INVALID, "line %ld: the counts of the \"end\" line are "
-                                                "not those of the file", lineno);
+            if (!jint(obj, "users", &u) || !jint(obj, "tokens", &t) || !jint(obj, "clients", &c) ||
+                !jint(obj, "audit", &a) || u != lines.users || t != lines.tokens ||
+                c != lines.clients || a != lines.audit)
+                e = fail(&s.base.x, CL_INVALID,
+                         "line %ld: the counts of the \"end\" line are "
+                         "not those of the file",
+                         lineno);
         }
         cJSON_Delete(obj);
     }
@@ -881,8 +884,10 @@ enum cl_err transfer_import(struct store *to, FILE *in, const struct transfer_op
     if (!e && ferror(in))
         e = fail(&s.base.x, CL_STORAGE, "cannot read the export");
     if (!e && !ended)
-        e = fail(&s.base.x, CL_INVALID, "the export ends at line %ld without its \"end\" line: "
-                                        "cut short? nothing imported", lineno);
+        e = fail(&s.base.x, CL_INVALID,
+                 "the export ends at line %ld without its \"end\" line: "
+                 "cut short? nothing imported",
+                 lineno);
     e = ss_finish(&s, e);
     if (done)
         *done = n;

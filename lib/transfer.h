@@ -52,8 +52,8 @@ enum cl_err transfer_copy(struct store *from, struct store *to, const struct tra
  * clients and audit rows (oldest first), and an "end" line with the
  * counts, by which a cut file is told from a whole one.  The file holds
  * password hashes and token digests: keep it as safe as the database. */
-enum cl_err transfer_export(struct store *from, FILE *out, struct transfer_counts *done,
-                            char *err, size_t errlen);
+enum cl_err transfer_export(struct store *from, FILE *out, struct transfer_counts *done, char *err,
+                            size_t errlen);
 
 /* Reads a file transfer_export() wrote into `to`, in one transaction: all
  * of it or nothing (a malformed line, a cut file without its "end" line,

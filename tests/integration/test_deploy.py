@@ -410,8 +410,10 @@ class Foreman(DeployTestCase):
                 port = free_port()
                 # -p: foreman sets PORT for web.1; -e: no .env of the developer's
                 env = self.env(CLIENTES_WORKER=stack.WORKER)
-                run = self.start(["foreman", "start", "-f", os.path.join(ROOT, "Procfile"),
-                                  "-e", empty_env, "-p", str(port), "-t", str(int(STOP_TIMEOUT))],
+                # "web": the release line runs once per deploy, not with the dynos
+                run = self.start(["foreman", "start", "web", "-f",
+                                  os.path.join(ROOT, "Procfile"), "-e", empty_env, "-p",
+                                  str(port), "-t", str(int(STOP_TIMEOUT))],
                                  self.tmp, env, "foreman-%s" % sig.name)
                 self.assertServesThenStops(run, port, sig=sig, expect_rc=None,
                                            worker=stack.WORKER)

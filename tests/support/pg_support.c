@@ -80,8 +80,8 @@ static int cluster_of(struct cluster *c, char *err, size_t errlen)
 /* A connection as the cluster's superuser to database db. */
 static PGconn *admin_connect(const struct cluster *c, const char *db, char *err, size_t errlen)
 {
-    const char *kw[] = {"host", "port", "user", "password", "dbname", "sslmode",
-                        "connect_timeout", NULL};
+    const char *kw[] = {"host", "port", "user", "password", "dbname", "sslmode", "connect_timeout",
+                        NULL};
     const char *val[] = {c->host, c->port, "postgres", c->password, db, c->sslmode, "10", NULL};
     PGconn *conn = PQconnectdbParams(kw, val, 0);
 
@@ -229,8 +229,7 @@ int ts_pg_admin_exec(const char *url, const char *sql, char *err, size_t errlen)
     return rc;
 }
 
-static long long query_int(const char *url, bool admin, const char *sql, char *err,
-                           size_t errlen)
+static long long query_int(const char *url, bool admin, const char *sql, char *err, size_t errlen)
 {
     PGconn *conn = store_connect(url, admin, err, errlen);
     PGresult *r;
@@ -240,8 +239,7 @@ static long long query_int(const char *url, bool admin, const char *sql, char *e
         return -2;
     r = PQexec(conn, sql);
     if (PQresultStatus(r) == PGRES_TUPLES_OK)
-        v = PQntuples(r) > 0 && !PQgetisnull(r, 0, 0) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10)
-                                                       : -1;
+        v = PQntuples(r) > 0 && !PQgetisnull(r, 0, 0) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
     else
         set_err(err, errlen, "%s: %s", sql, PQerrorMessage(conn));
     PQclear(r);

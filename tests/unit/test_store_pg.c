@@ -124,8 +124,8 @@ static long long admin_int(const char *q)
 static long long sessions(const struct fx *fx)
 {
     char q[256];
-    snprintf(q, sizeof(q),
-             "SELECT count(*) FROM pg_stat_activity WHERE application_name = '%s'", fx->app);
+    snprintf(q, sizeof(q), "SELECT count(*) FROM pg_stat_activity WHERE application_name = '%s'",
+             fx->app);
     return admin_int(q);
 }
 
@@ -193,13 +193,13 @@ static void keys_of(const struct client *c, struct client_keys *k)
     size_t i;
     memset(k, 0, sizeof(*k));
     for (i = 0; c->mail[i]; i++)
-        k->mail_key[i] = (char)(c->mail[i] >= 'A' && c->mail[i] <= 'Z' ? c->mail[i] + 32 : c->mail[i]);
+        k->mail_key[i] =
+            (char)(c->mail[i] >= 'A' && c->mail[i] <= 'Z' ? c->mail[i] + 32 : c->mail[i]);
     fold_text(c->nombre, strlen(c->nombre), k->nombre_key);
     fold_text(c->apellidos, strlen(c->apellidos), k->apellidos_key);
     unsigned d = 0, m = 0, y = 0;
     if (sscanf(c->fecha_nacimiento, "%u/%u/%u", &d, &m, &y) == 3)
-        snprintf(k->fecha_iso, sizeof(k->fecha_iso), "%04u-%02u-%02u", y % 10000, m % 100,
-                 d % 100);
+        snprintf(k->fecha_iso, sizeof(k->fecha_iso), "%04u-%02u-%02u", y % 10000, m % 100, d % 100);
     else
         snprintf(k->fecha_iso, sizeof(k->fecha_iso), "%s", c->fecha_nacimiento);
     snprintf(k->search, sizeof(k->search), "%s %s %s", k->nombre_key, k->apellidos_key,
@@ -227,8 +227,7 @@ static enum cl_err add(struct store *s, const char *nombre, const char *mail)
     return s->ops->add(s, &c, &k, NOW, &a, &m);
 }
 
-static enum cl_err get(struct store *s, const char *mail, struct client *out,
-                       struct client_meta *m)
+static enum cl_err get(struct store *s, const char *mail, struct client *out, struct client_meta *m)
 {
     return s->ops->get(s, mail, out, m);
 }
@@ -463,8 +462,7 @@ static void test_write_lost_not_retried(void **state)
 
     assert_int_equal(add(fx->s, "Pre", "pre@example.com"), CL_OK); /* prepared: sent at once */
     assert_int_equal(kill_while_blocked(fx, &b, false), CL_BUSY);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM clients WHERE mail = 'bea@example.com'"),
-                     0);
+    assert_int_equal(sql_int(fx, "SELECT count(*) FROM clients WHERE mail = 'bea@example.com'"), 0);
     assert_int_equal(sql_int(fx, "SELECT count(*) FROM audit"), 1);
     /* and the next request works */
     assert_int_equal(add(fx->s, "Bea", "bea@example.com"), CL_OK);
@@ -479,8 +477,7 @@ static void test_write_lost_before_sent_retried(void **state)
     struct blocked b = {.s = fx->s, .op = 0};
 
     assert_int_equal(kill_while_blocked(fx, &b, true), CL_OK);
-    assert_int_equal(sql_int(fx, "SELECT count(*) FROM clients WHERE mail = 'bea@example.com'"),
-                     1);
+    assert_int_equal(sql_int(fx, "SELECT count(*) FROM clients WHERE mail = 'bea@example.com'"), 1);
     assert_int_equal(sql_int(fx, "SELECT count(*) FROM audit"), 1);
 }
 
@@ -541,8 +538,8 @@ static void *run_update(void *arg)
     struct updater *u = arg;
     struct client c;
     struct client_keys k;
-    struct audit_entry a = {.at = NOW, .action = "client.update", .target = EX_MAIL,
-                            .target_key = EX_MAIL};
+    struct audit_entry a = {
+        .at = NOW, .action = "client.update", .target = EX_MAIL, .target_key = EX_MAIL};
     if (ts_client(&c, "Jesus Maria", "Mesa Gonzalez", EX_MAIL, "29/06/1996",
                   "Calle Paseo Moreras 39") != CL_OK)
         return NULL;
@@ -603,12 +600,12 @@ static void test_backoff_after_failed_connect(void **state)
     struct fx *fx = *state;
     struct client c;
     char q[256];
-    long long db_oid = sql_int(fx, "SELECT oid FROM pg_database WHERE datname = current_database()");
+    long long db_oid =
+        sql_int(fx, "SELECT oid FROM pg_database WHERE datname = current_database()");
 
     assert_true(db_oid > 0);
     assert_int_equal(get(fx->s, EX_MAIL, &c, NULL), CL_OK);
-    snprintf(q, sizeof(q),
-             "UPDATE pg_database SET datallowconn = false WHERE oid = %lld", db_oid);
+    snprintf(q, sizeof(q), "UPDATE pg_database SET datallowconn = false WHERE oid = %lld", db_oid);
     admin_sql(NULL, q);
     kill_sessions(fx);
     assert_int_equal(get(fx->s, EX_MAIL, &c, NULL), CL_BUSY);
@@ -809,7 +806,8 @@ static void test_ready(void **state)
     assert_string_equal(reason, "la base de datos es de solo lectura");
     store_close(s);
     /* the server unreachable: transient */
-    long long db_oid = sql_int(fx, "SELECT oid FROM pg_database WHERE datname = current_database()");
+    long long db_oid =
+        sql_int(fx, "SELECT oid FROM pg_database WHERE datname = current_database()");
     char q[128];
     snprintf(q, sizeof(q), "UPDATE pg_database SET datallowconn = false WHERE oid = %lld", db_oid);
     admin_sql(NULL, q);
@@ -872,9 +870,9 @@ static void test_unreachable_server_at_open(void **state)
     setenv(STORE_PG_OPEN_WAIT_ENV, "1", 1);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     /* port 1 on loopback: refused at once, every attempt */
-    assert_int_equal(store_open("postgres://u:Pw@127.0.0.1:1/db?sslmode=disable", &s, err,
-                                sizeof(err)),
-                     CL_BUSY);
+    assert_int_equal(
+        store_open("postgres://u:Pw@127.0.0.1:1/db?sslmode=disable", &s, err, sizeof(err)),
+        CL_BUSY);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     assert_null(s);
     assert_non_null(strstr(err, "cannot connect"));
@@ -942,8 +940,7 @@ static int record_row(const struct client *c, const struct client_meta *m, void 
                     : q->sort == SORT_FECHA     ? k.fecha_iso
                                                 : k.mail_key;
     if (q->n < 64)
-        snprintf(q->rows[q->n++], sizeof(q->rows[0]), "%s|%s|%s", c->mail, c->nombre,
-                 c->apellidos);
+        snprintf(q->rows[q->n++], sizeof(q->rows[0]), "%s|%s|%s", c->mail, c->nombre, c->apellidos);
     snprintf(q->last_value, sizeof(q->last_value), "%s", v);
     snprintf(q->last_key, sizeof(q->last_key), "%s", k.mail_key);
     return 0;
@@ -991,7 +988,10 @@ static void test_same_order_as_sqlite(void **state)
         {"angel", "nunez", "angel2@example.com", "1990-02-01"},
         {"Zoë", "Ωmega", "zoe@example.com", "3/4/1985"},
         {"ñoño", "Ñu", "_x@example.com", "03/04/1985"},
-        {"Eclair", "e\xcc\x81" "clair", "a+b@example.com", "1/1/2000"}, /* combining acute */
+        {"Eclair",
+         "e\xcc\x81"
+         "clair",
+         "a+b@example.com", "1/1/2000"}, /* combining acute */
         {"éclair", "Éclair", "a-b@example.com", "01/01/2000"},
         {"日本", "東京", "A.b@example.com", "12/12/1970"},
         {"Ana", "Mesa", "a_b@example.com", "12/12/1970"},
@@ -1020,8 +1020,8 @@ static void test_same_order_as_sqlite(void **state)
         assert_int_equal(manager_add(pg, &c, NULL), CL_OK);
     }
     static const enum client_sort sorts[] = {SORT_MAIL, SORT_NOMBRE, SORT_APELLIDOS, SORT_FECHA};
-    static const char *const needles[] = {NULL, "angel", "ANA", "clair", "%", "_", "ster",
-                                          "日本", "ß", "example.com"};
+    static const char *const needles[] = {NULL, "angel", "ANA",  "clair", "%",
+                                          "_",  "ster",  "日本", "ß",     "example.com"};
     for (size_t si = 0; si < sizeof(sorts) / sizeof(sorts[0]); si++) {
         for (int desc = 0; desc < 2; desc++) {
             for (size_t ni = 0; ni < sizeof(needles) / sizeof(needles[0]); ni++) {
@@ -1044,8 +1044,8 @@ static void test_same_order_as_sqlite(void **state)
         }
     }
     /* a date range */
-    struct client_query r = {.sort = SORT_FECHA, .fecha_desde = "1970-12-12",
-                             .fecha_hasta = "1999-12-31"};
+    struct client_query r = {
+        .sort = SORT_FECHA, .fecha_desde = "1970-12-12", .fecha_hasta = "1999-12-31"};
     struct seq a, ap, b, bp;
     list_both_ways(sq, r, &a, &ap);
     list_both_ways(pg, r, &b, &bp);

@@ -23,7 +23,7 @@
 
 struct fx {
     char dir[1024];
-    int n;                 /* stores opened */
+    int n; /* stores opened */
     struct store *s[6];
 };
 
@@ -101,9 +101,8 @@ static void fill(struct store *s, int clients)
     /* some changed later (modificado differs), one deleted, one erased */
     assert_int_equal(manager_update(s, "c00000@example.es", CLIENT_NOMBRE, "Cambiado", NULL),
                      CL_OK);
-    assert_int_equal(manager_update(s, "CLIENTE.00001@example.com", CLIENT_DIRECCION, "Otra 2",
-                                    NULL),
-                     CL_OK);
+    assert_int_equal(
+        manager_update(s, "CLIENTE.00001@example.com", CLIENT_DIRECCION, "Otra 2", NULL), CL_OK);
     assert_int_equal(manager_delete(s, "c00003@example.es", NULL), CL_OK);
     assert_int_equal(manager_erase(s, "c00006@example.es", NULL), CL_OK);
 
@@ -118,8 +117,8 @@ static void fill(struct store *s, int clients)
     snprintf(v.pwhash, sizeof(v.pwhash), "$argon2id$v=19$m=19456,t=2,p=1$eA$eQ");
     assert_int_equal(s->ops->user_add(s, &v, NULL), CL_OK);
 
-    struct token t = {.role = ROLE_READER, .user_id = u.id, .expires = 1900000000,
-                      .last_used = 1800000000};
+    struct token t = {
+        .role = ROLE_READER, .user_id = u.id, .expires = 1900000000, .last_used = 1800000000};
     snprintf(t.label, sizeof(t.label), "ci de ana");
     memset(t.digest, 'a', SECRET_DIGEST_LEN);
     assert_int_equal(s->ops->token_add(s, &t, NULL), CL_OK);

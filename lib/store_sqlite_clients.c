@@ -486,7 +486,8 @@ enum cl_err sq_list(struct store *base, const struct client_query *q, client_lis
         }
         bind_filters(st, q, f, pattern);
         if (cursor) {
-            sqlite3_bind_text(st, 1, value, -1, SQLITE_TRANSIENT);
+            if (q->sort != SORT_MAIL) /* the mail order's cursor is the key alone */
+                sqlite3_bind_text(st, 1, value, -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
         }
         rc = read_page(s, st, q, kind, want, &got, value, sizeof(value), key, sizeof(key));

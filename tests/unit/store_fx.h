@@ -85,7 +85,7 @@ void fx_client_eq(const struct client *got, const struct client *want);
 struct fx_audit_row {
     long long id;
     char at[32], actor[80], action[40], target[300], request_id[80], client_addr[80];
-    char changes[8192];
+    char changes[2048];
     bool has_target, has_changes, has_request_id, has_client_addr;
 };
 

@@ -15,16 +15,17 @@ static void add(struct store *s, const char *mail, const char *nombre)
 }
 
 struct hist {
-    struct fx_audit_row rows[64];
+    struct fx_audit_row rows[12];
     int n;
 };
 
 static int hist_fn(const struct audit_view *v, void *ctx)
 {
     struct hist *h = ctx;
-    struct fx_audit_row *r = &h->rows[h->n++];
+    struct fx_audit_row *r;
 
-    assert_true(h->n <= 64);
+    assert_true(h->n < 12);
+    r = &h->rows[h->n++];
     memset(r, 0, sizeof(*r));
     r->id = v->id;
     snprintf(r->action, sizeof(r->action), "%s", v->action);

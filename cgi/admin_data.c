@@ -46,27 +46,23 @@ static struct store *open_arg(const char *arg, const char *role)
 
 static void print_counts(FILE *out, const char *what, const struct transfer_counts *n)
 {
-    fprintf(out, "%s %lld users, %lld tokens, %lld clients, %lld audit rows (%lld already there)\n",
-            what, n->users, n->tokens, n->clients, n->audit, n->skipped);
+    fprintf(out, "%s %lld clients, %lld users, %lld tokens, %lld audit rows (%lld already there)\n",
+            what, n->clients, n->users, n->tokens, n->audit, n->unchanged);
 }
 
-static void progress(const struct transfer_counts *n, void *ctx)
+/* "--merge" takes no value: a lone one becomes "--merge=yes" for
+ * admin_args(). */
+static void flag(int argc, char **argv, const char *name, char *with_value)
 {
-    (void)ctx;
-    print_counts(stderr, "clientes-admin: so far", n);
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            argv[i] = with_value;
 }
 
-static int bad_number(const struct admin_command *cmd, const char *s, long *out)
+static int refused_target(void)
 {
-    char *end;
-
-    errno = 0;
-    *out = strtol(s, &end, 10);
-    if (errno || *end || end == s || *out < 1 || *out > 1000000) {
-        fprintf(stderr, "clientes-admin: --batch takes 1 to 1000000, not '%s'\n", s);
-        return admin_usage(cmd);
-    }
-    return 0;
+    return admin_fail("the target store holds data: refusing to write into it; --merge adds what "
+                      "it lacks (a client there already takes the copy's values)");
 }
 
 /* The release phase (Procfile): opening the store migrates it, under the
@@ -93,27 +89,18 @@ static int cmd_migrate(struct admin *a, const struct admin_command *cmd, int arg
 
 static int cmd_copy(struct admin *a, const struct admin_command *cmd, int argc, char **argv)
 {
-    const char *pos[2], *force = NULL, *batch = NULL;
-    struct admin_option opts[] = {{"--force", &force}, {"--batch", &batch}, {NULL, NULL}};
-    struct transfer_options o = {.progress = progress};
-    struct transfer_counts n;
+    static char merge_opt[] = "--merge=yes";
+    const char *pos[2], *merge = NULL, *why = NULL;
+    struct admin_option opts[] = {{"--merge", &merge}, {NULL, NULL}};
+    struct transfer_counts n = {0};
     struct store *from, *to;
-    char err[700], clean[700];
-    long b = 0;
-    int rc;
     enum cl_err e;
+    int rc;
 
     (void)a;
-    /* --force takes no value: "--force=yes" or a lone "--force" */
-    for (int i = 0; i < argc; i++)
-        if (strcmp(argv[i], "--force") == 0)
-            argv[i] = "--force=yes";
+    flag(argc, argv, "--merge", merge_opt);
     if ((rc = admin_args(cmd, argc, argv, pos, 2, 2, opts)))
         return rc;
-    if (batch && (rc = bad_number(cmd, batch, &b)))
-        return rc;
-    o.force = force != NULL;
-    o.batch = (int)b;
     if (strcmp(store_arg(pos[0]), store_arg(pos[1])) == 0)
         return admin_fail("FROM and TO are the same store");
     if (!(from = open_arg(pos[0], "FROM")))
@@ -122,15 +109,25 @@ static int cmd_copy(struct admin *a, const struct admin_command *cmd, int argc, 
         store_close(from);
         return ADMIN_FAILED;
     }
-    e = transfer_copy(from, to, &o, &n, err, sizeof(err));
+    e = transfer_copy(from, to, merge ? TRANSFER_MERGE : TRANSFER_INTO_EMPTY, &n, &why);
+    if (e == CL_EXISTS)
+        rc = refused_target();
+    else if (e)
+        rc = admin_fail("copy: %s: %s%s%s (nothing copied)", cl_strerror(e), why ? why : "",
+                        why ? "; " : "",
+                        store_errmsg(to)[0] ? store_errmsg(to) : store_errmsg(from));
+    else
+        print_counts(stdout, "copied", &n);
     store_close(from);
     store_close(to);
-    if (e) {
-        print_counts(stderr, "clientes-admin: copied before the failure:", &n);
-        return admin_fail("copy: %s", config_redact(err, clean, sizeof(clean)));
-    }
-    print_counts(stdout, "copied", &n);
+    if (rc)
+        return rc;
     return fflush(stdout) == 0 ? ADMIN_OK : ADMIN_FAILED;
+}
+
+static int write_line(void *ctx, const char *line, size_t len)
+{
+    return fwrite(line, 1, len, ctx) != len;
 }
 
 static int cmd_export(struct admin *a, const struct admin_command *cmd, int argc, char **argv)
@@ -138,7 +135,6 @@ static int cmd_export(struct admin *a, const struct admin_command *cmd, int argc
     const char *pos[1] = {NULL};
     struct transfer_counts n;
     struct store *s;
-    char err[700];
     FILE *out = stdout;
     enum cl_err e;
     int rc;
@@ -147,46 +143,72 @@ static int cmd_export(struct admin *a, const struct admin_command *cmd, int argc
         return rc;
     if (!(s = admin_store(a)))
         return ADMIN_FAILED;
+    /* a new file only: a backup is never written over another */
     if (pos[0] && strcmp(pos[0], "-") != 0 && !(out = fopen(pos[0], "wx")))
         return admin_fail("export: cannot create %s: %s", pos[0], strerror(errno));
-    e = transfer_export(s, out, &n, err, sizeof(err));
-    if (out != stdout && fclose(out) != 0 && !e) {
-        snprintf(err, sizeof(err), "cannot write %s", pos[0]);
+    e = transfer_export(s, write_line, out, &n);
+    if (fflush(out) != 0 && !e)
         e = CL_STORAGE;
-    }
+    if (out != stdout && fclose(out) != 0 && !e)
+        e = CL_STORAGE;
     if (e)
-        return admin_fail("export: %s", err);
+        return admin_store_fail(a, e, "export");
     print_counts(stderr, "clientes-admin: exported", &n);
     return ADMIN_OK;
 }
 
 static int cmd_import(struct admin *a, const struct admin_command *cmd, int argc, char **argv)
 {
-    const char *pos[1] = {NULL}, *force = NULL;
-    struct admin_option opts[] = {{"--force", &force}, {NULL, NULL}};
-    struct transfer_options o = {0};
+    static char merge_opt[] = "--merge=yes";
+    const char *pos[1] = {NULL}, *merge = NULL;
+    struct admin_option opts[] = {{"--merge", &merge}, {NULL, NULL}};
+    struct transfer_import *im;
     struct transfer_counts n;
     struct store *s;
-    char err[700];
     FILE *in = stdin;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    long lineno = 0;
     enum cl_err e;
     int rc;
 
-    for (int i = 0; i < argc; i++)
-        if (strcmp(argv[i], "--force") == 0)
-            argv[i] = "--force=yes";
+    flag(argc, argv, "--merge", merge_opt);
     if ((rc = admin_args(cmd, argc, argv, pos, 0, 1, opts)))
         return rc;
-    o.force = force != NULL;
     if (!(s = admin_store(a)))
         return ADMIN_FAILED;
     if (pos[0] && strcmp(pos[0], "-") != 0 && !(in = fopen(pos[0], "r")))
         return admin_fail("import: cannot open %s: %s", pos[0], strerror(errno));
-    e = transfer_import(s, in, &o, &n, err, sizeof(err));
+    e = transfer_import_begin(s, merge ? TRANSFER_MERGE : TRANSFER_INTO_EMPTY, &im);
+    if (e) {
+        if (in != stdin)
+            fclose(in);
+        return e == CL_EXISTS ? refused_target() : admin_store_fail(a, e, "import");
+    }
+    while ((len = getline(&line, &cap, in)) >= 0) {
+        const char *why = NULL;
+        lineno++;
+        if ((e = transfer_import_line(im, line, (size_t)len, &why))) {
+            transfer_import_end(im, false, NULL);
+            free(line);
+            if (in != stdin)
+                fclose(in);
+            if (why)
+                return admin_fail("import: line %ld: %s (nothing imported)", lineno, why);
+            return admin_store_fail(a, e, "import (nothing imported)");
+        }
+    }
+    free(line);
+    rc = ferror(in);
     if (in != stdin)
         fclose(in);
-    if (e)
-        return admin_fail("import: %s (nothing imported)", err);
+    if (rc) {
+        transfer_import_end(im, false, NULL);
+        return admin_fail("import: cannot read the file (nothing imported)");
+    }
+    if ((e = transfer_import_end(im, true, &n)))
+        return admin_store_fail(a, e, "import (nothing imported)");
     print_counts(stdout, "imported", &n);
     return fflush(stdout) == 0 ? ADMIN_OK : ADMIN_FAILED;
 }
@@ -194,13 +216,14 @@ static int cmd_import(struct admin *a, const struct admin_command *cmd, int argc
 static const struct admin_command data_commands[] = {
     {"migrate", "", "bring the store of DATABASE_URL to this version's schema (release phase)",
      cmd_migrate},
-    {"copy", "FROM TO [--force] [--batch N]",
-     "copy every client, user, token and audit row from one store to another (URLs, paths, "
-     "or names of variables holding them: copy sqlite:///app/clientes.db DATABASE_URL)",
+    {"copy", "FROM TO [--merge]",
+     "copy every client, user, token and audit row from one store to another, in one "
+     "transaction (URLs, paths, or names of variables holding them: "
+     "copy sqlite:///app/clientes.db DATABASE_URL)",
      cmd_copy},
     {"export", "[FILE]", "write the whole store of DATABASE_URL as NDJSON (stdout by default)",
      cmd_export},
-    {"import", "[FILE] [--force]",
+    {"import", "[FILE] [--merge]",
      "read an export into the store of DATABASE_URL: all of it or nothing", cmd_import},
 };
 ADMIN_COMMANDS(data_commands, 30)

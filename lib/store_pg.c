@@ -133,14 +133,16 @@ const char *pg_num(char buf[24], long long v)
     return buf;
 }
 
-void pg_audit_params(const struct pg_store *s, const struct audit_entry *a,
-                     const char *vals[PG_AUDIT_NPARAMS])
+enum cl_err pg_audit_params(struct pg_store *s, const struct audit_entry *a,
+                            const char *vals[PG_AUDIT_NPARAMS])
 {
     if (!a) {
         for (int i = 0; i < PG_AUDIT_NPARAMS; i++)
             vals[i] = NULL;
-        return;
+        return CL_OK;
     }
+    if (!a->at || !a->action)
+        return pg_fail(s, CL_INVALID, "an audit row needs a time and an action");
     vals[0] = a->at;
     vals[1] = s->base.actor.actor ? s->base.actor.actor : "cli";
     vals[2] = a->action;
@@ -149,6 +151,7 @@ void pg_audit_params(const struct pg_store *s, const struct audit_entry *a,
     vals[5] = a->changes;
     vals[6] = s->base.actor.request_id;
     vals[7] = s->base.actor.client_addr;
+    return CL_OK;
 }
 
 /* ------------------------------------------------------------ the connection */

@@ -104,9 +104,10 @@ enum cl_err pg_user_add(struct store *base, struct user *u, const struct audit_e
     v[4] = pg_num(fails, u->fail_count);
     v[5] = pg_num(since, u->fail_since);
     v[6] = u->creado;
-    pg_audit_params(s, a, v + 7);
+    if (pg_audit_params(s, a, v + 7) != CL_OK)
+        return CL_INVALID;
     e = run_changed(s, &q, &u->id);
-    return e == CL_NOT_FOUND ? CL_EXISTS : e;
+    return e == CL_NOT_FOUND ? pg_fail(s, CL_EXISTS, "user add: the name is taken") : e;
 }
 
 static enum cl_err user_one(struct pg_store *s, const struct pg_query *q, struct user *out)
@@ -167,7 +168,8 @@ enum cl_err pg_user_update(struct store *base, const struct user *u, const struc
     v[1] = u->pwhash;
     v[2] = role_name(u->role);
     v[3] = u->disabled ? "true" : "false";
-    pg_audit_params(s, a, v + 4);
+    if (pg_audit_params(s, a, v + 4) != CL_OK)
+        return CL_INVALID;
     return run_changed(s, &q, NULL);
 }
 
@@ -191,7 +193,8 @@ enum cl_err pg_user_login(struct store *base, long long uid, int fail_count, lon
     v[0] = pg_num(id, uid);
     v[1] = pg_num(fails, fail_count);
     v[2] = pg_num(since, fail_since);
-    pg_audit_params(s, a, v + 3);
+    if (pg_audit_params(s, a, v + 3) != CL_OK)
+        return CL_INVALID;
     return run_changed(s, &q, NULL);
 }
 
@@ -266,9 +269,10 @@ enum cl_err pg_token_add(struct store *base, struct token *t, const struct audit
     v[5] = pg_num(exp, t->expires);
     v[6] = pg_num(rev, t->revoked);
     v[7] = pg_num(used, t->last_used);
-    pg_audit_params(s, a, v + 8);
+    if (pg_audit_params(s, a, v + 8) != CL_OK)
+        return CL_INVALID;
     e = run_changed(s, &q, &t->id);
-    return e == CL_NOT_FOUND ? CL_EXISTS : e;
+    return e == CL_NOT_FOUND ? pg_fail(s, CL_EXISTS, "token add: the digest is taken") : e;
 }
 
 enum cl_err pg_token_find(struct store *base, const char *digest, struct token *out)
@@ -324,7 +328,8 @@ enum cl_err pg_token_revoke(struct store *base, long long id, long long now,
 
     v[0] = pg_num(tid, id);
     v[1] = pg_num(t, now);
-    pg_audit_params(s, a, v + 2);
+    if (pg_audit_params(s, a, v + 2) != CL_OK)
+        return CL_INVALID;
     return run_changed(s, &q, NULL);
 }
 
@@ -374,9 +379,10 @@ enum cl_err pg_session_add(struct store *base, const struct session *se,
     v[1] = pg_num(uid, se->user_id);
     v[2] = pg_num(c, se->created);
     v[3] = pg_num(l, se->last_seen);
-    pg_audit_params(s, a, v + 4);
+    if (pg_audit_params(s, a, v + 4) != CL_OK)
+        return CL_INVALID;
     e = run_changed(s, &q, NULL);
-    return e == CL_NOT_FOUND ? CL_EXISTS : e;
+    return e == CL_NOT_FOUND ? pg_fail(s, CL_EXISTS, "session add: the digest is taken") : e;
 }
 
 enum cl_err pg_session_find(struct store *base, const char *digest, struct session *out,
@@ -440,7 +446,8 @@ enum cl_err pg_session_delete(struct store *base, const char *digest, const stru
         .retry = PG_WRITE};
 
     v[0] = digest;
-    pg_audit_params(s, a, v + 1);
+    if (pg_audit_params(s, a, v + 1) != CL_OK)
+        return CL_INVALID;
     return run_changed(s, &q, NULL);
 }
 

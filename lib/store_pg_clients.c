@@ -92,11 +92,12 @@ enum cl_err pg_add(struct store *base, const struct client *c, const struct clie
 
     client_params(c, k, v);
     v[9] = now;
-    pg_audit_params(s, a, v + 10);
+    if (pg_audit_params(s, a, v + 10) != CL_OK)
+        return CL_INVALID;
     if ((e = pg_run(s, &q, &r)))
         return e;
     if (PQntuples(r) == 0) {
-        e = CL_EXISTS;
+        e = pg_fail(s, CL_EXISTS, "add: a client with that mail exists");
     } else if (out) {
         pg_copy(r, 0, 0, out->creado, sizeof(out->creado));
         pg_copy(r, 0, 1, out->modificado, sizeof(out->modificado));
@@ -139,7 +140,8 @@ enum cl_err pg_update(struct store *base, const struct client *c, const struct c
     client_params(c, k, v);
     v[9] = now;
     v[10] = pg_num(ver, expect_version);
-    pg_audit_params(s, a, v + 11);
+    if (pg_audit_params(s, a, v + 11) != CL_OK)
+        return CL_INVALID;
     if ((e = pg_run(s, &q, &r)))
         return e;
     if (PQgetisnull(r, 0, 2)) {
@@ -176,7 +178,8 @@ enum cl_err pg_del(struct store *base, const char *mail, long long expect_versio
 
     v[0] = mail;
     v[1] = pg_num(ver, expect_version);
-    pg_audit_params(s, a, v + 2);
+    if (pg_audit_params(s, a, v + 2) != CL_OK)
+        return CL_INVALID;
     if ((e = pg_run(s, &q, &r)))
         return e;
     if (pg_ll(r, 0, 0) == 0)
@@ -206,7 +209,8 @@ enum cl_err pg_erase(struct store *base, const char *mail_key, const struct audi
     enum cl_err e;
 
     v[0] = mail_key;
-    pg_audit_params(s, a, v + 1);
+    if (pg_audit_params(s, a, v + 1) != CL_OK)
+        return CL_INVALID;
     e = pg_run(s, &q, &r);
     PQclear(r);
     return e;
@@ -425,14 +429,15 @@ enum cl_err pg_audit_add(struct store *base, const struct audit_entry *a)
 
     if (!a || !a->action || !a->at)
         return pg_fail(s, CL_INVALID, "an audit row needs a time and an action");
-    pg_audit_params(s, a, v);
+    if (pg_audit_params(s, a, v) != CL_OK)
+        return CL_INVALID;
     e = pg_run(s, &q, &r);
     PQclear(r);
     return e;
 }
 
 /* variant bits: 1 target_key, 2 actor, 4 action (exact), 8 action (prefix),
- * 16 since, 32 before_id. */
+ * 16 since, 32 before_id, 64 oldest first, 128 after_id. */
 static void build_audit(unsigned f, char *buf, size_t cap)
 {
     int p = 1;
@@ -451,15 +456,17 @@ static void build_audit(unsigned f, char *buf, size_t cap)
         n += (size_t)snprintf(buf + n, cap - n, " AND at >= $%d", p++);
     if (f & 32)
         n += (size_t)snprintf(buf + n, cap - n, " AND id < $%d::bigint", p++);
-    snprintf(buf + n, cap - n, " ORDER BY id DESC LIMIT $%d", p);
+    if (f & 128)
+        n += (size_t)snprintf(buf + n, cap - n, " AND id > $%d::bigint", p++);
+    snprintf(buf + n, cap - n, " ORDER BY id %s LIMIT $%d", f & 64 ? "ASC" : "DESC", p);
 }
 
 enum cl_err pg_audit_list(struct store *base, const struct audit_query *aq, audit_walk_fn fn,
                           void *ctx)
 {
     struct pg_store *s = pg_of(base);
-    const char *v[7];
-    char before[24], limit[24], *prefix = NULL;
+    const char *v[8];
+    char before[24], after[24], limit[24], *prefix = NULL;
     unsigned f = 0;
     int n = 0;
     PGresult *r;
@@ -467,6 +474,8 @@ enum cl_err pg_audit_list(struct store *base, const struct audit_query *aq, audi
 
     if (!aq || aq->limit < 1 || aq->limit > 1000)
         return pg_fail(s, CL_INVALID, "an audit list takes 1 to 1000 rows");
+    if (aq->oldest_first && aq->before_id)
+        return pg_fail(s, CL_INVALID, "an audit list oldest first takes no before_id");
     if (aq->target_key)
         f |= 1, v[n++] = aq->target_key;
     if (aq->actor)
@@ -490,6 +499,10 @@ enum cl_err pg_audit_list(struct store *base, const struct audit_query *aq, audi
         f |= 16, v[n++] = aq->since;
     if (aq->before_id > 0)
         f |= 32, v[n++] = pg_num(before, aq->before_id);
+    if (aq->oldest_first)
+        f |= 64;
+    if (aq->oldest_first && aq->after_id > 0)
+        f |= 128, v[n++] = pg_num(after, aq->after_id);
     v[n++] = pg_num(limit, aq->limit);
     struct pg_query q = {.slot = PG_AUDIT_BASE + (int)f,
                          .build = build_audit,

@@ -48,10 +48,11 @@ enum pg_stmt {
     ST_FIXED_COUNT
 };
 /* The families: client lists (3 filters x 6 sorts x 2 directions x with or
- * without a cursor), client counts (3 filters), audit lists (6 filters). */
+ * without a cursor), client counts (3 filters), audit lists (6 filters, 2
+ * directions, a cursor from the oldest). */
 #define PG_LIST_VARIANTS (8 * 6 * 2 * 2)
 #define PG_COUNT_VARIANTS 8
-#define PG_AUDIT_VARIANTS 64
+#define PG_AUDIT_VARIANTS 256
 #define PG_LIST_BASE ST_FIXED_COUNT
 #define PG_COUNT_BASE (PG_LIST_BASE + PG_LIST_VARIANTS)
 #define PG_AUDIT_BASE (PG_COUNT_BASE + PG_COUNT_VARIANTS)
@@ -117,11 +118,13 @@ const char *pg_num(char buf[24], long long v);
 
 /* The parameters an audit row takes (PG_AUDIT_NPARAMS of them, in the
  * order of PG_AUDIT_COLS), from `a` and the handle's actor; all NULL when a
- * is NULL, which the statements read as "no audit row". */
+ * is NULL, which the statements read as "no audit row".  CL_INVALID (the
+ * detail recorded) for a row without a time or an action: the change it
+ * comes with is then not made. */
 #define PG_AUDIT_NPARAMS 8
 #define PG_AUDIT_COLS "at, actor, action, target, target_key, changes, request_id, client_addr"
-void pg_audit_params(const struct pg_store *s, const struct audit_entry *a,
-                     const char *vals[PG_AUDIT_NPARAMS]);
+enum cl_err pg_audit_params(struct pg_store *s, const struct audit_entry *a,
+                            const char *vals[PG_AUDIT_NPARAMS]);
 
 /* Records a failure of the backend's own (no server involved) for
  * store_errmsg() and returns e. */

@@ -7,7 +7,7 @@ Heroku's release phase) runs it: migrate, copy, export, import.
             it changes nothing, and a deleted example is not brought back
   Copy      PostgreSQL -> SQLite -> PostgreSQL with the stores named by
             variables (no password on a command line), the result served;
-            a target with data refused, then --force adds nothing twice
+            a target with data refused, then --merge adds nothing twice
   Backup    export to a file, import into a new database: the same clients;
             a file cut short imports nothing"""
 import os
@@ -129,19 +129,18 @@ class Copy(AdminTestCase):
         # stores named by the variables that hold them
         p = self.admin(["copy", "DATABASE_URL", "COPY_TO"], DATABASE_URL=origin,
                        COPY_TO=sqlite_url)
-        self.assertIn(" 40 clients", p.stdout)
+        self.assertIn("copied 40 clients", p.stdout)
         # a target with data: refused, nothing written
         p = self.admin(["copy", "DATABASE_URL", "COPY_TO"], expect=1, DATABASE_URL=origin,
                        COPY_TO=sqlite_url)
-        self.assertIn("--force", p.stderr)
-        p = self.admin(["copy", "DATABASE_URL", "COPY_TO", "--force"], DATABASE_URL=origin,
+        self.assertIn("--merge", p.stderr)
+        p = self.admin(["copy", "DATABASE_URL", "COPY_TO", "--merge"], DATABASE_URL=origin,
                        COPY_TO=sqlite_url)
-        self.assertIn("copied 0 users, 0 tokens, 0 clients, 0 audit rows", p.stdout)
+        self.assertIn("copied 0 clients, 0 users, 0 tokens, 0 audit rows", p.stdout)
         self.assertNotIn("(0 already there)", p.stdout)
-        # and back into PostgreSQL, in small batches
-        p = self.admin(["copy", sqlite_url, "DATABASE_URL", "--batch", "7"],
-                       DATABASE_URL=target)
-        self.assertIn("40 clients", p.stdout)
+        # and back into PostgreSQL
+        p = self.admin(["copy", sqlite_url, "DATABASE_URL"], DATABASE_URL=target)
+        self.assertIn("copied 40 clients", p.stdout)
         self.assertEqual(clients_of(target), clients_of(origin))
         self.assertEqual(pgcluster.psql(target, "SELECT count(*) FROM audit").strip(),
                          pgcluster.psql(origin, "SELECT count(*) FROM audit").strip())
@@ -168,22 +167,25 @@ class Backup(AdminTestCase):
         self.admin(["export", path], DATABASE_URL=origin)
         with open(path) as f:
             lines = f.read().splitlines()
-        self.assertIn('"type":"clientes"', lines[0])
-        self.assertIn('"type":"end"', lines[-1])
+        self.assertIn('"type":"header"', lines[0])
+        self.assertEqual(sum('"type":"client"' in ln for ln in lines), 25)
         target = pgcluster.new_database("restaurada")
         p = self.admin(["import", path], DATABASE_URL=target)
-        self.assertIn("25 clients", p.stdout)
+        self.assertIn("imported 25 clients", p.stdout)
         self.assertEqual(clients_of(target), clients_of(origin))
-        # a file cut short: nothing imported
-        cut = os.path.join(self.tmp, "cortada.ndjson")
+        # a file with a broken line: nothing imported
+        cut = os.path.join(self.tmp, "rota.ndjson")
         with open(cut, "w") as f:
-            f.write("\n".join(lines[:-3]) + "\n")
+            f.write("\n".join(lines[:-3] + ['{"type":"client","mail":'] + lines[-2:]) + "\n")
         other = pgcluster.new_database("cortada")
         p = self.admin(["import", cut], expect=1, DATABASE_URL=other)
         self.assertIn("nothing imported", p.stderr)
+        self.assertIn("line %d" % (len(lines) - 2), p.stderr)
         self.assertEqual(len(clients_of(other)), 1)  # its own example, untouched
-        # the same file again into the restored one: refused without --force
+        # the same file again into the restored one: refused, unless merged
         self.admin(["import", path], expect=1, DATABASE_URL=target)
+        p = self.admin(["import", path, "--merge"], DATABASE_URL=target)
+        self.assertIn("imported 0 clients", p.stdout)
 
 
 if __name__ == "__main__":

@@ -1,392 +1,385 @@
-/* test_transfer.c - whole stores moved: 10 000 clients (and users, tokens,
- * the audit trail) SQLite -> PostgreSQL -> SQLite and through NDJSON, the
- * same at every step; a target with data refused, --force idempotent. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+/* test_transfer.c - whole stores as NDJSON lines and back (lib/transfer.h),
+ * between two stores of the backend the fixture picks (store_fx.h). */
+#include "store_fx.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "manager.h"
-#include "store.h"
-#include "support.h"
 #include "transfer.h"
-#include "ts_pg.h"
 
-#define CLIENTS 10000
-#define EX_MAIL TS_EXAMPLE_MAIL
-
-struct fx {
-    char dir[1024];
-    int n; /* stores opened */
-    struct store *s[6];
+struct buf {
+    char *data;
+    size_t len, cap;
+    int lines;
+    int fail_at; /* refuse this line (1-based); 0 never */
 };
 
-static int setup(void **state)
+static int to_buf(void *ctx, const char *line, size_t len)
 {
-    struct fx *fx = calloc(1, sizeof(*fx));
+    struct buf *b = ctx;
 
-    if (!fx || ts_mkdtemp(fx->dir, sizeof(fx->dir), NULL) != 0) {
-        free(fx);
-        return -1;
+    if (b->fail_at && b->lines + 1 == b->fail_at)
+        return 1;
+    assert_int_equal(line[len - 1], '\n');
+    assert_null(memchr(line, '\n', len - 1)); /* one line each */
+    if (b->len + len + 1 > b->cap) {
+        b->cap = (b->len + len + 1) * 2;
+        b->data = realloc(b->data, b->cap);
+        assert_non_null(b->data);
     }
-    *state = fx;
+    memcpy(b->data + b->len, line, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    b->lines++;
     return 0;
 }
 
-static int teardown(void **state)
+static struct buf export_of(struct store *s, struct transfer_counts *n)
 {
-    struct fx *fx = *state;
-    int rc;
+    struct buf b = {0};
 
-    for (int i = 0; i < fx->n; i++)
-        store_close(fx->s[i]);
-    rc = ts_rmtree(fx->dir);
-    free(fx);
-    return rc;
+    assert_int_equal(transfer_export(s, to_buf, &b, n), CL_OK);
+    return b;
 }
 
-static struct store *open_url(struct fx *fx, const char *url)
+/* Imports every line of b; the first refusal's error (and *why). */
+static enum cl_err import_all(struct store *s, enum transfer_mode mode, const char *text,
+                              bool commit, struct transfer_counts *n, const char **why)
 {
-    char err[512];
-    struct store *s = NULL;
+    struct transfer_import *im;
+    enum cl_err e, first = CL_OK;
 
-    if (store_open(url, &s, err, sizeof(err)) != CL_OK)
-        fail_msg("open: %s", err);
-    fx->s[fx->n++] = s;
-    return s;
+    if ((e = transfer_import_begin(s, mode, &im)))
+        return e;
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p + 1) : strlen(p);
+        const char *w = NULL;
+        e = transfer_import_line(im, p, len, &w);
+        if (e && !first) {
+            first = e;
+            if (why)
+                *why = w;
+        }
+        p += len;
+    }
+    e = transfer_import_end(im, commit, n);
+    return first ? first : e;
 }
 
-static struct store *new_sqlite(struct fx *fx, const char *name)
+static void add(struct store *s, const char *nombre, const char *mail)
 {
-    char path[1200];
-    ts_join(path, sizeof(path), fx->dir, name);
-    return open_url(fx, path);
-}
-
-static struct store *new_pg(struct fx *fx)
-{
-    char url[1400];
-    if (ts_pg_database("transfer", url, sizeof(url)) != 0)
-        fail_msg("no PostgreSQL database for the test");
-    return open_url(fx, url);
-}
-
-/* ---- a store with a bit of everything */
-
-static void fill(struct store *s, int clients)
-{
-    struct audit_actor web = {"user:ana", "req-1", "192.0.2.7"};
     struct client c;
-    char mail[64], nombre[64];
 
-    assert_int_equal(manager_begin(s), CL_OK);
-    for (int i = 0; i < clients; i++) {
-        snprintf(mail, sizeof(mail), i % 3 ? "Cliente.%05d@Example.COM" : "c%05d@example.es", i);
-        snprintf(nombre, sizeof(nombre), i % 2 ? "Ángel %d" : "zoë %d", i);
-        if (ts_client(&c, nombre, i % 5 ? "Núñez García" : "O'Brien", mail,
-                      i % 4 ? "29/02/2000" : "1990-12-31", "Calle Mayor, 1º") != CL_OK)
-            fail_msg("test data refused: %s", mail);
-        if (i == 7)
-            store_set_actor(s, &web); /* one change with an actor of its own */
-        assert_int_equal(manager_add(s, &c, NULL), CL_OK);
-        store_set_actor(s, NULL);
-    }
-    assert_int_equal(manager_commit(s), CL_OK);
-    /* some changed later (modificado differs), one deleted, one erased */
-    assert_int_equal(manager_update(s, "c00000@example.es", CLIENT_NOMBRE, "Cambiado", NULL),
+    fx_make(&c, nombre, "Núñez \"el\" \\ Raro", mail, "8/09/1978", "Calle Mayor 1, 3º");
+    assert_int_equal(manager_add(s, &c, NULL), CL_OK);
+}
+
+/* A store with a bit of everything: clients (one stored under the old mail
+ * rule, some modified, one erased, one deleted), users, tokens, a trail. */
+static void fill(struct store *s)
+{
+    const struct audit_actor ana = {"user:ana", "req-1", "192.0.2.1"};
+    struct user u;
+    struct token t;
+    struct client old;
+    struct client_keys k;
+    char now[STORE_TIME_LEN + 1];
+
+    store_set_actor(s, &ana);
+    add(s, "José", "Jose@Example.ES");
+    add(s, "Zoë", "zoe@example.no");
+    add(s, "Borrar", "borrar@example.com");
+    add(s, "Quitar", "quitar@example.com");
+    assert_int_equal(manager_update(s, "jose@example.es", CLIENT_DIRECCION, "Plaza 2", NULL),
                      CL_OK);
-    assert_int_equal(
-        manager_update(s, "CLIENTE.00001@example.com", CLIENT_DIRECCION, "Otra 2", NULL), CL_OK);
-    assert_int_equal(manager_delete(s, "c00003@example.es", NULL), CL_OK);
-    assert_int_equal(manager_erase(s, "c00006@example.es", NULL), CL_OK);
-
-    struct user u = {.role = ROLE_ADMIN, .fail_count = 2, .fail_since = 1700000000};
-    snprintf(u.name, sizeof(u.name), "ana");
-    snprintf(u.pwhash, sizeof(u.pwhash), "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA");
-    snprintf(u.creado, sizeof(u.creado), "2026-01-02T03:04:05.678Z");
-    struct audit_entry ua = {"2026-01-02T03:04:05.678Z", "user.create", "ana", NULL, NULL};
-    assert_int_equal(s->ops->user_add(s, &u, &ua), CL_OK);
-    struct user v = {.role = ROLE_READER, .disabled = true};
-    snprintf(v.name, sizeof(v.name), "luis");
-    snprintf(v.pwhash, sizeof(v.pwhash), "$argon2id$v=19$m=19456,t=2,p=1$eA$eQ");
-    assert_int_equal(s->ops->user_add(s, &v, NULL), CL_OK);
-
-    struct token t = {
-        .role = ROLE_READER, .user_id = u.id, .expires = 1900000000, .last_used = 1800000000};
-    snprintf(t.label, sizeof(t.label), "ci de ana");
-    memset(t.digest, 'a', SECRET_DIGEST_LEN);
-    assert_int_equal(s->ops->token_add(s, &t, NULL), CL_OK);
-    struct token op = {.role = ROLE_EDITOR, .revoked = 1750000000};
-    snprintf(op.label, sizeof(op.label), "operador");
-    memset(op.digest, 'b', SECRET_DIGEST_LEN);
-    assert_int_equal(s->ops->token_add(s, &op, NULL), CL_OK);
-    struct audit_entry login = {"2026-01-03T00:00:00.000Z", "login.fail", "ana", NULL, NULL};
-    store_set_actor(s, &web);
-    assert_int_equal(s->ops->audit_add(s, &login), CL_OK);
+    assert_int_equal(manager_erase(s, "borrar@example.com", NULL), CL_OK);
+    assert_int_equal(manager_delete(s, "quitar@example.com", NULL), CL_OK);
     store_set_actor(s, NULL);
+    client_init(&old); /* a record of before the mail rule was tightened */
+    strcpy(old.mail, "a\"b@x.es");
+    strcpy(old.nombre, "Viejo ");
+    strcpy(old.apellidos, "Antiguo");
+    strcpy(old.fecha_nacimiento, "01.02.1980");
+    strcpy(old.direccion, "Calle Vieja");
+    client_keys_of(&old, &k);
+    manager_now(now);
+    assert_int_equal(s->ops->add(s, &old, &k, now, NULL, NULL), CL_OK);
+
+    memset(&u, 0, sizeof(u));
+    strcpy(u.name, "ana");
+    strcpy(u.pwhash, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA");
+    u.role = ROLE_ADMIN;
+    assert_int_equal(s->ops->user_add(s, &u, NULL), CL_OK);
+    long long ana_id = u.id;
+    memset(&u, 0, sizeof(u));
+    strcpy(u.name, "luis");
+    strcpy(u.pwhash, "$argon2id$x");
+    u.role = ROLE_READER;
+    u.disabled = true;
+    assert_int_equal(s->ops->user_add(s, &u, NULL), CL_OK);
+    memset(&t, 0, sizeof(t));
+    strcpy(t.label, "ci \"nightly\"");
+    secret_digest("clt_one", 7, t.digest);
+    t.role = ROLE_EDITOR;
+    t.user_id = ana_id;
+    t.expires = 1900000000;
+    t.last_used = 1800000000;
+    assert_int_equal(s->ops->token_add(s, &t, NULL), CL_OK);
+    memset(&t, 0, sizeof(t));
+    strcpy(t.label, "operador");
+    secret_digest("clt_two", 7, t.digest);
+    t.role = ROLE_ADMIN;
+    t.revoked = 1800000001;
+    assert_int_equal(s->ops->token_add(s, &t, NULL), CL_OK);
+    const struct audit_entry login = {"2026-01-02T03:04:05.678Z", "login.ok", "ana", NULL, NULL};
+    assert_int_equal(s->ops->audit_add(s, &login), CL_OK);
 }
 
-/* ---- what a store holds, as one text per kind (then hashed) */
-
-struct digest {
-    uint64_t h;
-    long long n;
-};
-
-static void mix(struct digest *d, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)(s ? s : "\x01NULL"); *p; p++)
-        d->h = (d->h ^ *p) * 1099511628211ULL;
-    d->h = (d->h ^ 0xff) * 1099511628211ULL;
-}
-
-static int dig_client(const struct client *c, const struct client_meta *m, void *ctx)
-{
-    struct digest *d = ctx;
-    for (int f = 0; f < CLIENT_NFIELDS; f++)
-        mix(d, client_get(c, (enum client_field)f));
-    mix(d, m->creado);
-    mix(d, m->modificado);
-    d->n++;
-    return 0;
-}
-
-static int dig_user(const struct user *u, void *ctx)
-{
-    struct digest *d = ctx;
-    char num[64];
-    mix(d, u->name);
-    mix(d, u->pwhash);
-    mix(d, role_name(u->role));
-    snprintf(num, sizeof(num), "%d %d %lld", u->disabled, u->fail_count, u->fail_since);
-    mix(d, num);
-    mix(d, u->creado);
-    d->n++;
-    return 0;
-}
-
-static int dig_token(const struct token *t, void *ctx)
-{
-    struct digest *d = ctx;
-    char num[96];
-    mix(d, t->label);
-    mix(d, t->digest);
-    mix(d, role_name(t->role));
-    mix(d, t->owner);
-    mix(d, t->creado);
-    snprintf(num, sizeof(num), "%lld %lld %lld", t->expires, t->revoked, t->last_used);
-    mix(d, num);
-    d->n++;
-    return 0;
-}
-
-struct audit_dig {
-    struct digest d;
-    long long last;
-};
-
-static int dig_audit(const struct audit_view *a, void *ctx)
-{
-    struct audit_dig *ad = ctx;
-    mix(&ad->d, a->at);
-    mix(&ad->d, a->actor);
-    mix(&ad->d, a->action);
-    mix(&ad->d, a->target);
-    mix(&ad->d, a->changes);
-    mix(&ad->d, a->request_id);
-    mix(&ad->d, a->client_addr);
-    ad->d.n++;
-    ad->last = a->id;
-    return 0;
-}
-
-struct whole {
-    struct digest clients, users, tokens, audit, history;
-};
-
-static void whole_of(struct store *s, struct whole *w)
-{
-    struct client_query all = {.sort = SORT_MAIL};
-    struct audit_dig ad = {{14695981039346656037ULL, 0}, 0};
-
-    memset(w, 0, sizeof(*w));
-    w->clients.h = w->users.h = w->tokens.h = w->history.h = 14695981039346656037ULL;
-    assert_int_equal(manager_list(s, &all, dig_client, &w->clients), CL_OK);
-    assert_int_equal(s->ops->user_list(s, dig_user, &w->users), CL_OK);
-    assert_int_equal(s->ops->token_list(s, dig_token, &w->tokens), CL_OK);
-    for (;;) {
-        long long before = ad.d.n;
-        struct audit_query q = {.before_id = ad.last, .limit = 1000};
-        assert_int_equal(manager_audit(s, &q, dig_audit, &ad), CL_OK);
-        if (ad.d.n - before < 1000)
-            break;
-    }
-    w->audit = ad.d;
-    /* one client's history: its rows found by its key */
-    struct audit_dig hd = {{14695981039346656037ULL, 0}, 0};
-    assert_int_equal(manager_history(s, "c00000@EXAMPLE.es", 0, 100, dig_audit, &hd), CL_OK);
-    w->history = hd.d;
-}
-
-static void assert_same_whole(const struct whole *a, const struct whole *b, const char *what)
-{
-    const struct digest *x = &a->clients, *y = &b->clients;
-    static const char *const kinds[] = {"clients", "users", "tokens", "audit", "history"};
-    for (int i = 0; i < 5; i++)
-        if (x[i].n != y[i].n || x[i].h != y[i].h)
-            fail_msg("%s: %s differ (%lld rows vs %lld)", what, kinds[i], x[i].n, y[i].n);
-}
-
-/* ---- tests */
-
-static void test_round_trip_sqlite_pg_sqlite(void **state)
+static void test_round_trip(void **state)
 {
     struct fx *fx = *state;
-    struct store *a = new_sqlite(fx, "a.db"), *b = new_pg(fx), *c = new_sqlite(fx, "c.db");
-    struct transfer_counts n;
-    struct whole wa, wb, wc;
-    char err[512];
+    char url[1400];
+    struct store *to = fx_open_other(fx, "copia.db", url, sizeof(url));
+    struct transfer_counts n, in;
+    struct buf a, b;
+    const char *why = NULL;
 
-    fill(a, CLIENTS);
-    whole_of(a, &wa);
-    assert_int_equal(wa.clients.n, CLIENTS - 2 + 1); /* one deleted, one erased, the example */
-    assert_true(wa.history.n >= 2);                  /* created, then changed */
-
-    assert_int_equal(transfer_copy(a, b, NULL, &n, err, sizeof(err)), CL_OK);
-    assert_int_equal(n.clients, CLIENTS - 2 + 1);
+    fill(fx->s);
+    a = export_of(fx->s, &n);
+    assert_int_equal(n.clients, 4); /* the example, jose, zoe, the old one */
     assert_int_equal(n.users, 2);
     assert_int_equal(n.tokens, 2);
-    assert_int_equal(n.audit, wa.audit.n);
-    assert_int_equal(n.skipped, 0);
-    whole_of(b, &wb);
-    assert_same_whole(&wa, &wb, "SQLite -> PostgreSQL");
+    assert_true(n.audit >= 8);
+    assert_int_equal(a.lines, 1 + n.clients + n.users + n.tokens + n.audit);
+    assert_true(strncmp(a.data, "{\"type\":\"header\",\"format\":\"clientes-ndjson\",\"version\":1}\n",
+                        56) == 0);
+    /* nothing of the erased client */
+    assert_null(strstr(a.data, "orrar"));
 
-    assert_int_equal(transfer_copy(b, c, NULL, &n, err, sizeof(err)), CL_OK);
-    whole_of(c, &wc);
-    assert_same_whole(&wa, &wc, "SQLite -> PostgreSQL -> SQLite");
-    /* the moved tokens still find their owners */
-    char digest[SECRET_DIGEST_LEN + 1];
+    assert_int_equal(import_all(to, TRANSFER_INTO_EMPTY, a.data, true, &in, &why), CL_OK);
+    assert_int_equal(in.clients, n.clients);
+    assert_int_equal(in.users, n.users);
+    assert_int_equal(in.tokens, n.tokens);
+    assert_int_equal(in.audit, n.audit);
+    assert_int_equal(in.unchanged, 0);
+    /* the same lines out of the copy, byte for byte */
+    b = export_of(to, NULL);
+    if (strcmp(a.data, b.data) != 0)
+        fail_msg("the copy exports otherwise:\n%s\n----\n%s", a.data, b.data);
+
+    /* what the copy holds works as the original did */
+    struct client c, o;
+    struct client_meta m, mo;
+    assert_int_equal(manager_get_meta(to, "JOSE@example.es", &c, &m, NULL), CL_OK);
+    assert_int_equal(manager_get_meta(fx->s, "jose@example.es", &o, &mo, NULL), CL_OK);
+    fx_client_eq(&c, &o);
+    assert_string_equal(m.creado, mo.creado);
+    assert_string_equal(m.modificado, mo.modificado);
+    assert_true(strcmp(m.creado, m.modificado) < 0 || strcmp(m.creado, m.modificado) == 0);
+    long long rows = 0;
+    struct audit_query hq = {.target_key = "jose@example.es", .limit = 10};
+    struct fx_audit_row hr[10];
+    rows = fx_audit(to, hq, hr, 10);
+    assert_int_equal(rows, 2); /* his history came along, by his key */
+    assert_string_equal(hr[0].actor, "user:ana");
+    assert_string_equal(hr[0].request_id, "req-1");
     struct token t;
-    memset(digest, 'a', SECRET_DIGEST_LEN);
-    digest[SECRET_DIGEST_LEN] = '\0';
-    assert_int_equal(c->ops->token_find(c, digest, &t), CL_OK);
-    assert_string_equal(t.owner, "ana");
+    char d[SECRET_DIGEST_LEN + 1];
+    secret_digest("clt_one", 7, d);
+    assert_int_equal(to->ops->token_find(to, d, &t), CL_OK);
+    assert_string_equal(t.owner, "ana"); /* the owner found by name */
+    struct client_query q = {.sort = SORT_NOMBRE, .search = "jose"};
+    long long found = 0;
+    assert_int_equal(manager_count_query(to, &q, &found), CL_OK);
+    assert_int_equal(found, 1);
+    assert_int_equal(manager_get(to, "a\"b@x.es", &c, NULL), CL_OK);
+    assert_string_equal(c.nombre, "Viejo ");
+    free(a.data);
+    free(b.data);
+    store_close(to);
 }
 
-static void test_target_with_data_refused_force_idempotent(void **state)
+static void test_into_empty_and_merge(void **state)
 {
     struct fx *fx = *state;
-    struct store *a = new_sqlite(fx, "a.db"), *b = new_pg(fx);
-    struct transfer_options force = {.force = true, .batch = 7};
+    char url[1400];
+    struct store *to = fx_open_other(fx, "copia.db", url, sizeof(url));
     struct transfer_counts n;
-    struct whole wa, wb, wb2;
+    const char *why = NULL;
+    struct buf a, b;
+
+    fill(fx->s);
+    /* a new store's example gives way: the source deleted its own */
+    assert_int_equal(manager_delete(fx->s, EX_MAIL, NULL), CL_OK);
+    assert_int_equal(transfer_copy(fx->s, to, TRANSFER_INTO_EMPTY, &n, &why), CL_OK);
+    fx_absent(to, EX_MAIL);
+    assert_int_equal(fx_count(to), 3);
+    a = export_of(to, NULL);
+
+    /* a store in use is refused, and left as it was */
+    assert_int_equal(transfer_copy(fx->s, to, TRANSFER_INTO_EMPTY, &n, &why), CL_EXISTS);
+    b = export_of(to, NULL);
+    assert_string_equal(a.data, b.data);
+    free(b.data);
+
+    /* merge: the same again changes nothing */
+    assert_int_equal(transfer_copy(fx->s, to, TRANSFER_MERGE, &n, &why), CL_OK);
+    assert_int_equal(n.clients + n.users + n.tokens + n.audit, 0);
+    assert_true(n.unchanged > 8);
+    b = export_of(to, NULL);
+    assert_string_equal(a.data, b.data);
+    free(b.data);
+    /* ... and brings what changed or came since */
+    assert_int_equal(manager_update(fx->s, "zoe@example.no", CLIENT_NOMBRE, "Zoe", NULL), CL_OK);
+    add(fx->s, "Nuevo", "nuevo@example.com");
+    long long trail = fx_audit_count(to);
+    assert_int_equal(transfer_copy(fx->s, to, TRANSFER_MERGE, &n, &why), CL_OK);
+    assert_int_equal(n.clients, 2);
     struct client c;
-    char err[512];
-
-    fill(a, 50);
-    if (ts_client(&c, "Ya", "Estaba", "ya@estaba.es", "1/1/1980", "Calle 1") != CL_OK)
-        fail_msg("test data");
-    assert_int_equal(manager_add(b, &c, NULL), CL_OK);
-    assert_int_equal(transfer_copy(a, b, NULL, &n, err, sizeof(err)), CL_EXISTS);
-    assert_non_null(strstr(err, "--force"));
-    assert_int_equal(n.clients + n.users + n.tokens + n.audit, 0);
-    long long count = 0;
-    assert_int_equal(manager_count(b, &count), CL_OK);
-    assert_int_equal(count, 2); /* the example and its own: nothing written */
-
-    /* with force: what it lacks is added, in batches */
-    assert_int_equal(transfer_copy(a, b, &force, &n, err, sizeof(err)), CL_OK);
-    assert_int_equal(n.clients, 50 - 2); /* the example was there already */
-    assert_int_equal(n.skipped, 1);
-    assert_true(n.audit > 50); /* the target's own trail is not the origin's: all of it */
-    whole_of(b, &wb);
-    /* and again: everything skipped, nothing changed */
-    assert_int_equal(transfer_copy(a, b, &force, &n, err, sizeof(err)), CL_OK);
-    assert_int_equal(n.clients + n.users + n.tokens + n.audit, 0);
-    whole_of(b, &wb2);
-    assert_same_whole(&wb, &wb2, "a second copy");
-    whole_of(a, &wa);
-    assert_int_equal(wb.clients.n, wa.clients.n + 1);
-    /* copying a store into itself is refused */
-    assert_int_equal(transfer_copy(a, a, &force, &n, err, sizeof(err)), CL_INVALID);
+    assert_int_equal(manager_get(to, "zoe@example.no", &c, NULL), CL_OK);
+    assert_string_equal(c.nombre, "Zoe");
+    fx_stored(to, &c);
+    assert_int_equal(manager_get(to, "nuevo@example.com", &c, NULL), CL_OK);
+    assert_int_equal(fx_audit_count(to), trail); /* its own trail: kept as it is */
+    free(a.data);
+    store_close(to);
 }
 
-static void test_deleted_example_stays_deleted(void **state)
+static void test_bad_lines(void **state)
 {
     struct fx *fx = *state;
-    struct store *a = new_sqlite(fx, "a.db"), *b = new_pg(fx);
+    static const struct {
+        const char *lines, *why;
+    } bad[] = {
+        {"{\"type\":\"client\"}\n", "the first line is not the header"},
+        {"not json\n", "a line is not one JSON object"},
+        {"{\"type\":\"header\",\"format\":\"clientes-ndjson\",\"version\":2}\n",
+         "the lines are of a newer format version"},
+        {"{\"type\":\"header\",\"format\":\"csv\",\"version\":1}\n",
+         "the header names another format"},
+        {"H{\"type\":\"cliente\"}\n", "a line of an unknown type"},
+        {"H{\"type\":\"client\",\"mail\":\"x@y.es\"}\n", "a client line lacks a field"},
+        {"H{\"type\":\"client\",\"mail\":\"x@y.es\",\"nombre\":1,\"apellidos\":\"a\","
+         "\"fecha_nacimiento\":\"1/1/1990\",\"direccion\":\"d\"}\n",
+         "a client line has a value of the wrong type, length or shape"},
+        {"H{\"type\":\"client\",\"mail\":\"no es mail\",\"nombre\":\"n\",\"apellidos\":\"a\","
+         "\"fecha_nacimiento\":\"1/1/1990\",\"direccion\":\"d\"}\n",
+         "a client line's mail cannot be a key"},
+        {"H{\"type\":\"client\",\"mail\":\"x@y.es\",\"nombre\":\"n\",\"apellidos\":\"a\","
+         "\"fecha_nacimiento\":\"1/1/1990\",\"direccion\":\"d\",\"creado\":\"ayer\"}\n",
+         "a client line has a value of the wrong type, length or shape"},
+        {"H{\"type\":\"client\",\"mail\":\"x@y.es\",\"nombre\":\"n\",\"apellidos\":\"a\","
+         "\"fecha_nacimiento\":\"1/1/1990\",\"direccion\":\"d\"}\n"
+         "{\"type\":\"client\",\"mail\":\"X@Y.ES\",\"nombre\":\"n\",\"apellidos\":\"a\","
+         "\"fecha_nacimiento\":\"1/1/1990\",\"direccion\":\"d\"}\n",
+         "two client lines have the same mail"},
+        {"H{\"type\":\"user\",\"name\":\"ana\",\"pwhash\":\"h\",\"role\":\"root\"}\n",
+         "a user line lacks a value, or has one of the wrong type or shape"},
+        {"H{\"type\":\"token\",\"label\":\"t\",\"digest\":\"0000000000000000000000000000000000000000"
+         "000000000000000000000000\",\"role\":\"reader\",\"owner\":\"nadie\"}\n",
+         "a token line names an owner no user line came for"},
+        {"H{\"type\":\"audit\",\"at\":\"2026-01-01T00:00:00.000Z\",\"actor\":\"cli\","
+         "\"action\":\"x\",\"changes\":[1]}\n",
+         "an audit line lacks a value, or has one of the wrong type or shape"},
+        {"H{\"type\":\"client\"} trailing\n", "a line is not one JSON object"},
+        {"H{\"type\":\"header\",\"format\":\"clientes-ndjson\",\"version\":1}\n",
+         "a second header"},
+    };
+    const char *header = "{\"type\":\"header\",\"format\":\"clientes-ndjson\",\"version\":1}\n";
+    struct buf before = export_of(fx->s, NULL);
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[2048];
+        const char *why = NULL;
+        struct transfer_counts n;
+        snprintf(text, sizeof(text), "%s%s", bad[i].lines[0] == 'H' ? header : "",
+                 bad[i].lines + (bad[i].lines[0] == 'H'));
+        /* into the new store: the example gives way, then comes back */
+        enum cl_err e = import_all(fx->s, TRANSFER_INTO_EMPTY, text, false, &n, &why);
+        if (e != CL_INVALID)
+            fail_msg("line set %zu: %s, expected CL_INVALID", i, cl_strerror(e));
+        if (!why || strcmp(why, bad[i].why) != 0)
+            fail_msg("line set %zu: why '%s', expected '%s'", i, why ? why : "(none)",
+                     bad[i].why);
+        /* all or nothing: nothing */
+        struct buf after = export_of(fx->s, NULL);
+        assert_string_equal(after.data, before.data);
+        free(after.data);
+    }
+    /* committed, the good lines of a partial import stay */
+    char text[1024];
+    const char *why = NULL;
     struct transfer_counts n;
+    snprintf(text, sizeof(text),
+             "%s{\"type\":\"client\",\"mail\":\"bien@y.es\",\"nombre\":\"n\",\"apellidos\":\"a\","
+             "\"fecha_nacimiento\":\"1/1/1990\",\"direccion\":\"d\"}\n\r\nnot json\n",
+             header);
+    assert_int_equal(import_all(fx->s, TRANSFER_MERGE, text, true, &n, &why), CL_INVALID);
+    assert_int_equal(n.clients, 1);
     struct client c;
-    long long count = -1;
-    char err[512];
-
-    assert_int_equal(manager_delete(a, EX_MAIL, NULL), CL_OK);
-    assert_int_equal(transfer_copy(a, b, NULL, &n, err, sizeof(err)), CL_OK);
-    assert_int_equal(manager_get(b, EX_MAIL, &c, NULL), CL_NOT_FOUND);
-    assert_int_equal(manager_count(b, &count), CL_OK);
-    assert_int_equal(count, 0);
+    assert_int_equal(manager_get(fx->s, "bien@y.es", &c, NULL), CL_OK);
+    /* no header, nothing to commit */
+    assert_int_equal(import_all(fx->s, TRANSFER_MERGE, "", true, &n, &why), CL_INVALID);
+    free(before.data);
 }
 
-static void test_export_import(void **state)
+/* An output that fails stops the export, which says so. */
+static void test_export_output_fails(void **state)
 {
     struct fx *fx = *state;
-    struct store *a = new_pg(fx), *d = new_sqlite(fx, "d.db"), *e2 = new_pg(fx);
-    struct transfer_counts n, m;
-    struct whole wa, wd;
-    char err[512], path[1200];
-    FILE *f;
+    struct buf b = {.fail_at = 3};
 
-    fill(a, 300);
-    ts_join(path, sizeof(path), fx->dir, "export.ndjson");
-    assert_non_null(f = fopen(path, "w+"));
-    assert_int_equal(transfer_export(a, f, &n, err, sizeof(err)), CL_OK);
-    rewind(f);
-    assert_int_equal(transfer_import(d, f, NULL, &m, err, sizeof(err)), CL_OK);
-    assert_int_equal(m.clients, n.clients);
-    assert_int_equal(m.audit, n.audit);
-    whole_of(a, &wa);
-    whole_of(d, &wd);
-    assert_same_whole(&wa, &wd, "PostgreSQL -> NDJSON -> SQLite");
-
-    /* a file cut short imports nothing */
-    long size = ftell(f);
-    assert_true(size > 100);
-    unsigned char *buf;
-    size_t len;
-    fclose(f);
-    assert_int_equal(ts_read_file(path, &buf, &len), 0);
-    len -= 10; /* into the "end" line */
-    FILE *cut = fmemopen(buf, len, "r");
-    assert_non_null(cut);
-    assert_int_equal(transfer_import(e2, cut, NULL, &m, err, sizeof(err)), CL_INVALID);
-    fclose(cut);
-    long long count = -1;
-    assert_int_equal(manager_count(e2, &count), CL_OK);
-    assert_int_equal(count, 1); /* its example: the transaction was rolled back */
-    /* a line that is not an export's */
-    static char bad_text[] = "{\"type\":\"clientes\",\"format\":1}\n{\"type\":\"client\"}\n";
-    FILE *bad = fmemopen(bad_text, strlen(bad_text), "r");
-    assert_int_equal(transfer_import(e2, bad, NULL, &m, err, sizeof(err)), CL_INVALID);
-    assert_non_null(strstr(err, "line 2"));
-    fclose(bad);
-    free(buf);
+    fill(fx->s);
+    assert_int_equal(transfer_export(fx->s, to_buf, &b, NULL), CL_STORAGE);
+    assert_int_equal(b.lines, 2);
+    assert_non_null(strstr(store_errmsg(fx->s), "output"));
+    free(b.data);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define MANY 10000
+
+static void test_copy_many(void **state)
+{
+    struct fx *fx = *state;
+    char url[1400];
+    struct store *to = fx_open_other(fx, "copia.db", url, sizeof(url));
+    struct transfer_counts n;
+    const char *why = NULL;
+
+    assert_int_equal(manager_begin(fx->s), CL_OK);
+    for (int i = 0; i < MANY; i++) {
+        struct client c;
+        char mail[64], nombre[64];
+        snprintf(mail, sizeof(mail), i % 2 ? "M%05d@Many.ES" : "m%05d@many.es", (i * 7919) % MANY);
+        snprintf(nombre, sizeof(nombre), "%s %d", i % 3 ? "José" : "Zoë", i);
+        fx_make(&c, nombre, "Apellido", mail, "1/1/1990", "Calle");
+        assert_int_equal(manager_add(fx->s, &c, NULL), CL_OK);
+    }
+    assert_int_equal(manager_commit(fx->s), CL_OK);
+    assert_int_equal(transfer_copy(fx->s, to, TRANSFER_INTO_EMPTY, &n, &why), CL_OK);
+    assert_int_equal(n.clients, MANY + 1);
+    assert_int_equal(n.audit, MANY);
+    assert_int_equal(fx_count(to), MANY + 1);
+    struct buf a = export_of(fx->s, NULL), b = export_of(to, NULL);
+    assert_int_equal(a.len, b.len);
+    assert_true(memcmp(a.data, b.data, a.len) == 0);
+    free(a.data);
+    free(b.data);
+    store_close(to);
+}
 
 int main(void)
 {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup_any, fx_teardown)
     const struct CMUnitTest tests[] = {
-        T(test_round_trip_sqlite_pg_sqlite),
-        T(test_target_with_data_refused_force_idempotent),
-        T(test_deleted_example_stays_deleted),
-        T(test_export_import),
+        T(test_round_trip),
+        T(test_into_empty_and_merge),
+        T(test_bad_lines),
+        T(test_export_output_fails),
+        T(test_copy_many),
     };
+#undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -219,7 +219,7 @@ static int user_result(struct admin *a, enum cl_err e, const char *name, const c
     case CL_EXISTS:
         return admin_fail("user '%s' exists already", name);
     case CL_INVALID:
-        return admin_fail("%s", reason ? reason : "invalid");
+        return admin_fail("%s: refused: %s", what, reason ? reason : "invalid");
     default:
         return admin_store_fail(a, e, what);
     }

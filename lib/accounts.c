@@ -37,12 +37,14 @@ long long accounts_now(const struct accounts_config *cfg)
 static void format_ms(long long ms, char out[STORE_TIME_LEN + 1])
 {
     time_t t = (time_t)(ms / MS_PER_S);
+    char text[64];
     struct tm tm;
 
     gmtime_r(&t, &tm);
-    snprintf(out, STORE_TIME_LEN + 1, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-             (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100, tm.tm_mday % 100,
-             tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100, (int)(ms % MS_PER_S));
+    snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % MS_PER_S));
+    memcpy(out, text, STORE_TIME_LEN);
+    out[STORE_TIME_LEN] = '\0';
 }
 
 void accounts_now_text(const struct accounts_config *cfg, char out[STORE_TIME_LEN + 1])

@@ -234,10 +234,11 @@ class Stack:
     of the token made (clientes-admin, before the first start) and sent with
     every request; None for none (a client without credentials).  By
     default "editor", or None when IT_LEGACY_AUTH=open, which also sets
-    LEGACY_AUTH=open (unless env says otherwise)."""
+    LEGACY_AUTH=open (unless env says otherwise).  token: send this token
+    instead (one made for the same store by another stack)."""
 
     def __init__(self, db_path=None, busy_timeout=None, threads=4, env=None, name="stack",
-                 run_as=None, run_dir_name="run", credentials="default"):
+                 run_as=None, run_dir_name="run", credentials="default", token=None):
         # short: clientes-web makes its runtime dir (with the worker's unix
         # socket, at most 108 bytes of path) under this one, via TMPDIR
         self.dir = tempfile.mkdtemp(prefix="clientes-it-%s-" % name[:16])
@@ -259,7 +260,7 @@ class Stack:
         if credentials == "default":
             credentials = None if LEGACY_OPEN else "editor"
         self.credentials = credentials
-        self.token = None  # made at the first start when credentials is a role
+        self.token = token  # else made at the first start when credentials is a role
         self.proc = None
         self.port = None
         self.log_path = None
@@ -278,9 +279,9 @@ class Stack:
             url += "?busy_timeout=%d" % self.busy_timeout
         return url
 
-    def env(self):
+    def env(self, test_env=True):
         """The environment of this stack's programs: the defaults, plus what
-        the test asked for."""
+        the test asked for (test_env=False: the defaults alone)."""
         env = dict(os.environ)
         env.update({
             "PORT": str(self.port or 8080),
@@ -292,29 +293,31 @@ class Stack:
         })
         for k in CONFIG_VARS:
             env.pop(k, None)
-        env.update(self.extra_env)
+        if test_env:
+            env.update(self.extra_env)
         return env
 
-    def admin(self, *args, input=None, check=True, timeout=60):
+    def admin(self, *args, input=None, check=True, timeout=60, test_env=True):
         """Runs clientes-admin over this stack's store (as run_as when set);
         returns the CompletedProcess (text).  check: fail the test on a
-        non-zero exit."""
+        non-zero exit.  test_env: with the test's own variables (env=)."""
         if not os.access(ADMIN, os.X_OK):
             raise AssertionError("clientes-admin %s is missing (build it first)" % ADMIN)
         cmd = [ADMIN] + list(args)
         if self.run_as is not None:
             uid, gid = self.run_as
             cmd = ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid, "--clear-groups", "--"] + cmd
-        r = subprocess.run(cmd, cwd=self.dir, env=self.env(), input=input, capture_output=True,
-                           text=True, timeout=timeout)
+        r = subprocess.run(cmd, cwd=self.dir, env=self.env(test_env), input=input,
+                           capture_output=True, text=True, timeout=timeout)
         if check and r.returncode != 0:
             self.fail("clientes-admin %s exited %d: %s" % (" ".join(args[:2]), r.returncode,
                                                             r.stderr.strip()))
         return r
 
-    def make_token(self, role, label="stack", *more):
+    def make_token(self, role, label="stack", *more, test_env=True):
         """A new token (clientes-admin token create)."""
-        return self.admin("token", "create", label, "--role", role, *more).stdout.strip()
+        return self.admin("token", "create", label, "--role", role, *more,
+                          test_env=test_env).stdout.strip()
 
     def auth_headers(self):
         """The headers of this stack's credentials ({} without)."""
@@ -327,8 +330,10 @@ class Stack:
             raise AssertionError("worker binary %s is missing (build it first)" % WORKER)
         assert self.proc is None, "stack already running"
         if self.credentials and self.token is None:
-            # before the start: clientes-admin makes the store as the worker would
-            self.token = self.make_token(self.credentials)
+            # before the start: clientes-admin makes the store as the worker
+            # would; with the defaults only, so that a setting the test made
+            # wrong on purpose is the worker's to refuse
+            self.token = self.make_token(self.credentials, test_env=False)
         self.runs += 1
         self.port = free_port()
         self.log_path = os.path.join(self.dir, "start-web.%d.log" % self.runs)

@@ -284,7 +284,7 @@ static void hash_params(const char *hash, char *out, size_t cap)
 {
     const char *p = hash;
 
-    for (int i = 0; i < 3 && p; i++)
+    for (int i = 0; i < 2 && p; i++) /* past "$argon2id", then past "$v=19" */
         p = strchr(p + 1, '$');
     if (p) {
         size_t n = strcspn(p + 1, "$");
@@ -670,8 +670,10 @@ enum cl_err accounts_prune(struct store *s, const struct accounts_config *cfg,
                            long long *deleted)
 {
     long long now = accounts_now(cfg), n = 0;
-    enum cl_err e = s->ops->session_prune(s, now - cfg->session_idle_s,
-                                          now - cfg->session_absolute_s, &n);
+    /* the store deletes what is strictly before; over a limit is at it
+     * already (session_expired()) */
+    enum cl_err e = s->ops->session_prune(s, now - cfg->session_idle_s + 1,
+                                          now - cfg->session_absolute_s + 1, &n);
 
     if (deleted)
         *deleted = e ? 0 : n;

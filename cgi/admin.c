@@ -131,8 +131,10 @@ int admin_args(const struct admin_command *cmd, int argc, char **argv, const cha
     return n < min ? admin_usage(cmd) : 0;
 }
 
-/* One line of fd 0 without echo (a terminal), or as it comes. */
-static long read_line(char *buf, size_t cap, bool hide)
+/* One line of fd 0: on a terminal (hide) without echo, after `prompt` on
+ * stderr, which comes once the echo is off, so nothing typed after it
+ * shows; otherwise as it comes. */
+static long read_line(char *buf, size_t cap, bool hide, const char *prompt)
 {
     struct termios old, quiet;
     bool restore = false;
@@ -142,6 +144,10 @@ static long read_line(char *buf, size_t cap, bool hide)
         quiet = old;
         quiet.c_lflag &= ~(tcflag_t)ECHO;
         restore = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+    }
+    if (hide) {
+        fprintf(stderr, "%s: ", prompt);
+        fflush(stderr);
     }
     for (;;) {
         char c;
@@ -172,9 +178,7 @@ long admin_read_password(const char *prompt, char *buf, size_t cap)
     char again[ACCOUNT_PASSWORD_MAX_BYTES + 2];
     long n, m;
 
-    if (tty)
-        fprintf(stderr, "%s: ", prompt);
-    n = read_line(buf, cap, tty);
+    n = read_line(buf, cap, tty, prompt);
     if (n == -2) {
         admin_fail("the password is longer than %d characters", ACCOUNT_PASSWORD_MAX);
         return -1;
@@ -185,8 +189,7 @@ long admin_read_password(const char *prompt, char *buf, size_t cap)
     }
     if (!tty)
         return n;
-    fprintf(stderr, "Again: ");
-    m = read_line(again, sizeof(again), true);
+    m = read_line(again, sizeof(again), true, "Again");
     if (m != n || memcmp(again, buf, (size_t)n) != 0) {
         explicit_bzero(again, sizeof(again));
         admin_fail("the two passwords differ");

@@ -379,7 +379,10 @@ enum cl_err accounts_login(struct store *s, const struct accounts_config *cfg, c
             *retry_after = 1;
         return CL_THROTTLED;
     }
-    if (!password_verify(u.pwhash, pw, len)) {
+    /* a password too long to be one is refused in the time of a check too */
+    if (len > ACCOUNT_PASSWORD_MAX_BYTES)
+        password_verify_dummy(pw, len);
+    if (len > ACCOUNT_PASSWORD_MAX_BYTES || !password_verify(u.pwhash, pw, len)) {
         snprintf(changes, sizeof(changes), "{\"fail_count\":[%d,%d]}", fails, fails + 1);
         audit_init(&a, at, cfg, "login.fail", u.name, changes);
         e = s->ops->user_login(s, u.id, fails + 1, since ? since : now, &a);

@@ -306,7 +306,12 @@ static void test_unknown_user_takes_as_long(void **state)
 {
     struct store *s = S(state);
     struct accounts_session se;
-    double known[5], unknown[5];
+    double known[5], unknown[5], huge[5];
+    char big[ACCOUNT_PASSWORD_MAX_BYTES + 100];
+    struct accounts_config c = cfg();
+
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
 
     add_user(s, "ana", ROLE_READER);
     at(T0);
@@ -318,9 +323,16 @@ static void test_unknown_user_takes_as_long(void **state)
         at(T0 + 1000 * (i + 1)); /* a new window each time: never throttled */
         assert_int_equal(login(s, "ana", PW2, &se, NULL), CL_DENIED);
         known[i] = seconds() - t;
+        t = seconds(); /* longer than any password: no hash to check, the same time */
+        assert_int_equal(accounts_login(s, &c, "ana", big, strlen(big), &se, NULL), CL_DENIED);
+        huge[i] = seconds() - t;
     }
     qsort(known, 5, sizeof(double), by_value);
     qsort(unknown, 5, sizeof(double), by_value);
+    qsort(huge, 5, sizeof(double), by_value);
+    if (huge[2] < known[2] / 3)
+        fail_msg("a too long password took %.3f ms, a wrong one %.3f ms", huge[2] * 1e3,
+                 known[2] * 1e3);
     /* a password check is ~20 ms; a lookup alone is ~1000 times less */
     if (unknown[2] < known[2] / 3)
         fail_msg("an unknown user took %.3f ms, a known one %.3f ms", unknown[2] * 1e3,

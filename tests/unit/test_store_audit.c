@@ -161,6 +161,26 @@ static void test_trail_filters(void **state)
     assert_int_equal(fx_audit(fx->s, q, rows, 2), 2);
     assert_int_equal(rows[0].id, all[2].id);
     assert_int_equal(rows[1].id, all[3].id);
+    /* oldest first, after an id */
+    q.before_id = 0;
+    q.oldest_first = true;
+    assert_int_equal(fx_audit(fx->s, q, rows, 32), 6);
+    assert_int_equal(rows[0].id, all[5].id);
+    assert_int_equal(rows[5].id, all[0].id);
+    q.after_id = all[4].id;
+    assert_int_equal(fx_audit(fx->s, q, rows, 2), 2);
+    assert_int_equal(rows[0].id, all[3].id);
+    assert_int_equal(rows[1].id, all[2].id);
+    q.action = "client.";
+    assert_int_equal(fx_audit(fx->s, q, rows, 32), 2);
+    q.action = NULL;
+    struct fx_audit_row none;
+    q.before_id = 1; /* one direction at a time */
+    q.limit = 10;
+    assert_int_equal(manager_audit(fx->s, &q, NULL, &none), CL_INVALID);
+    q.oldest_first = false;
+    assert_int_equal(manager_audit(fx->s, &q, NULL, &none), CL_INVALID);
+    q.after_id = 0;
     /* bad limits */
     struct fx_audit_row one;
     q.before_id = 0;

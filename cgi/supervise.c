@@ -1084,6 +1084,7 @@ static void worker_exited(int st)
     if (delay > BACKOFF_MAX_MS)
         delay = BACKOFF_MAX_MS;
     S.restarts[S.nrestarts++] = now;
+    atomic_fetch_add_explicit(&S.shm->worker_restarts, 1, memory_order_relaxed);
     S.restart_due = true;
     S.restart_at = now + delay;
     wlog(WLOG_WARN, "the worker (pid %d) died (%s%s); restarting it in %lld ms (restart %d of "

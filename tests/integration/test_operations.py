@@ -375,7 +375,9 @@ class Sigterm(PerTestStack):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
         s.settimeout(10)
         s.connect(("127.0.0.1", st.port))
-        s.sendall(b"GET /clientes HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        auth = "".join("%s: %s\r\n" % kv for kv in st.auth_headers().items())
+        s.sendall(("GET /clientes HTTP/1.1\r\nHost: localhost\r\n%sConnection: close\r\n\r\n"
+                   % auth).encode())
         s.setblocking(False)
 
         got = bytearray()
@@ -648,14 +650,9 @@ class ProxyConfig(PerTestStack):
 
 class EphemeralSqlite(PerTestStack):
 
-    def sqlite_url(self, st):
-        """Against PostgreSQL too, these stacks are SQLite's."""
-        if stack.PG:
-            st.extra_env["DATABASE_URL"] = "sqlite://" + os.path.join(st.dir, "clientes.db")
-
+    # SQLite's stacks, against PostgreSQL too
     def test_sqlite_on_a_dyno_is_refused(self):
-        st = self.new_stack_nowait(env={"DYNO": "web.1"})
-        self.sqlite_url(st)
+        st = self.new_stack_nowait(env={"DYNO": "web.1"}, backend="sqlite")
         t0 = time.monotonic()
         st.start()
         rc = st.wait_exit(10)
@@ -672,9 +669,8 @@ class EphemeralSqlite(PerTestStack):
         st.proc = None
 
     def test_sqlite_on_a_dyno_allowed_explicitly(self):
-        st = self.new_stack(env={"DYNO": "web.1", "ALLOW_EPHEMERAL_SQLITE": "1"})
-        self.sqlite_url(st)
-        st.start()
+        st = self.new_stack(env={"DYNO": "web.1", "ALLOW_EPHEMERAL_SQLITE": "1"},
+                            backend="sqlite").start()
         self.assertOK(st.request("GET", "/health"), {"status": "ok"})
         self.assertOK(self.get_one(EXAMPLE_MAIL))
         out = "\n".join(log_lines(st))

@@ -411,6 +411,7 @@ class Foreman(DeployTestCase):
                 # -p: foreman sets PORT for web.1; -e: no .env of the developer's
                 env = self.env(CLIENTES_WORKER=stack.WORKER)
                 # "web": the release line runs once per deploy, not with the dynos
+                # (and web comes first in the Procfile: foreman gives -p to the first)
                 run = self.start(["foreman", "start", "web", "-f",
                                   os.path.join(ROOT, "Procfile"), "-e", empty_env, "-p",
                                   str(port), "-t", str(int(STOP_TIMEOUT))],

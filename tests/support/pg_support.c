@@ -149,6 +149,12 @@ int ts_pg_fresh_url(char *out, size_t cap, char *err, size_t errlen)
                  " LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'",
                  name);
         rc = run(conn, sql, err, errlen);
+        if (rc != 0 && PQserverVersion(conn) < 150000) {
+            /* before PostgreSQL 15 a database cannot choose ICU: the
+             * cluster's own collation then */
+            snprintf(sql, sizeof(sql), "CREATE DATABASE \"%s\" OWNER " APP_ROLE, name);
+            rc = run(conn, sql, err, errlen);
+        }
         PQfinish(conn);
         if (rc != 0)
             goto out;

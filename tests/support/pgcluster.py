@@ -289,8 +289,11 @@ def new_database(hint="t", admin_url=None):
     _db_seq[0] += 1
     clean = "".join(c for c in hint.lower() if c.isalnum() or c == "_")[:24] or "t"
     name = "%s_%d_%d_%04x" % (clean, os.getpid(), _db_seq[0], int.from_bytes(os.urandom(2), "big"))
-    psql(admin, 'CREATE DATABASE "%s" OWNER %s TEMPLATE template0 LOCALE_PROVIDER icu '
-                "ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'" % (name, APP_USER))
+    if int(psql(admin, "SHOW server_version_num").strip()) >= 150000:
+        psql(admin, 'CREATE DATABASE "%s" OWNER %s TEMPLATE template0 LOCALE_PROVIDER icu '
+                    "ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'" % (name, APP_USER))
+    else:  # no ICU per database before PostgreSQL 15: the cluster's collation
+        psql(admin, 'CREATE DATABASE "%s" OWNER %s' % (name, APP_USER))
     return with_database(admin, name, APP_USER, PASSWORD)
 
 

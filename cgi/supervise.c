@@ -39,6 +39,7 @@
 #include "log.h"
 #include "render.h"
 #include "shm.h"
+#include "store.h"
 
 #define LISTEN_BACKLOG 1024
 #define START_TIMEOUT_MS 30000  /* both children ready, or give up */
@@ -752,17 +753,11 @@ static int find_user(void)
 /* A SQLite file's directory is created (the store creates the file). */
 static int make_store_dir(void)
 {
-    const char *url = S.cfg.database_url;
     char path[CONFIG_URL_MAX], *slash;
     struct stat st;
 
-    if (strncmp(url, "sqlite://", 9) == 0)
-        url += 9;
-    else if (strstr(url, "://"))
-        return 0;
-    snprintf(path, sizeof(path), "%.*s", (int)strcspn(url, "?"), url);
-    if (!path[0] || strcmp(path, ":memory:") == 0 || !(slash = strrchr(path, '/')) ||
-        slash == path)
+    if (store_sqlite_path(S.cfg.database_url, path, sizeof(path)) != 0 ||
+        strcmp(path, ":memory:") == 0 || !(slash = strrchr(path, '/')) || slash == path)
         return 0;
     *slash = '\0';
     if (mkdir_p(path) != 0) {

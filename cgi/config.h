@@ -46,6 +46,9 @@ struct config {
     int worker_watchdog_s;              /* WORKER_WATCHDOG_S; 0: off */
     enum wlog_level log_level;          /* LOG_LEVEL */
     char user[CONFIG_WORD_MAX];         /* CLIENTES_USER */
+    bool require_if_match;              /* REQUIRE_IF_MATCH */
+    char cors_origins[CONFIG_URL_MAX];  /* CORS_ORIGINS; "" none */
+    int import_max_bytes;               /* IMPORT_MAX_BYTES */
 };
 
 /* Reads every variable of the table from the environment into *c (an unset or

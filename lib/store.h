@@ -65,7 +65,9 @@ struct audit_actor {
 };
 
 /* One audit row to write, with the change it records.  The store adds the
- * id, and the actor, request id and address of the handle's actor. */
+ * id, and the actor, request id and address of the handle's actor.  Where
+ * an operation takes one, a NULL entry writes no row (the managers always
+ * give one, but for the plain writes the operations name). */
 struct audit_entry {
     const char *at;         /* STORE_TIME_LEN, made by the manager */
     const char *action;     /* "client.create" "client.update" "client.delete"
@@ -115,7 +117,9 @@ struct client_query {
                                 whose keys.search contains it; NULL = all.  The
                                 backend escapes LIKE's wildcards itself */
     const char *fecha_desde; /* fecha_iso >= this (YYYY-MM-DD), or NULL */
-    const char *fecha_hasta; /* fecha_iso <= this, or NULL */
+    const char *fecha_hasta; /* fecha_iso <= this, or NULL; a record whose
+                                fecha_iso is "" (a date of no known shape,
+                                stored under an older rule) is in no range */
     enum client_sort sort;
     bool desc;               /* descending, ties by mail_key descending too */
     bool backward;           /* the page *before* the cursor: rows come in the
@@ -127,6 +131,9 @@ struct client_query {
     int limit;               /* rows; 0 = all of them (a walk: the backend reads
                                 them in short pages, so no statement runs long
                                 while a slow reader is fed) */
+    bool fields_only;        /* the five fields are all the caller needs (the
+                                legacy walk): the backend may leave the meta
+                                of the rows it hands over zeroed */
 };
 
 /* Called per row of a list, in the query's order; c and m valid during the
@@ -205,7 +212,11 @@ struct store_ops {
                           long long expect_version, const char *now,
                           const struct audit_entry *a, struct client_meta *out);
     /* Deletes the client with that mail if its version is expect_version.
-     * CL_NOT_FOUND, CL_CONFLICT. */
+     * CL_NOT_FOUND, CL_CONFLICT.  With expect_version -1 and a NULL `a` it
+     * deletes nothing and writes nothing: the manager's probe, for a change
+     * asked of a record it did not find, that the store would take a write
+     * (CL_NOT_FOUND, CL_CONFLICT when the record appeared meanwhile, or what
+     * refuses writes: CL_STORAGE for a removed or read-only file). */
     enum cl_err (*del)(struct store *s, const char *mail, long long expect_version,
                        const struct audit_entry *a);
     /* Deletes the client with that mail_key if there is one, and clears the
@@ -222,11 +233,15 @@ struct store_ops {
     enum cl_err (*audit_add)(struct store *s, const struct audit_entry *a);
     enum cl_err (*audit_list)(struct store *s, const struct audit_query *q, audit_walk_fn fn,
                               void *ctx);
-    /* Deletes the rows older than `before` (a time); *deleted how many. */
+    /* Deletes the rows older than `before` (a time); *deleted how many.
+     * Rows of the last day are kept whatever `before` says (the trail is
+     * append-only: the database refuses younger deletions), and a backend
+     * may keep the newest row (SQLite does: its ids continue from it). */
     enum cl_err (*audit_prune)(struct store *s, const char *before, long long *deleted);
 
     /* ---- users ---- */
-    /* Stores u (its id is set); CL_EXISTS when the name is taken. */
+    /* Stores u (its id is set; an empty creado is set to now); CL_EXISTS
+     * when the name is taken; CL_INVALID for ROLE_NONE. */
     enum cl_err (*user_add)(struct store *s, struct user *u, const struct audit_entry *a);
     /* By name (exact), or by id: CL_NOT_FOUND. */
     enum cl_err (*user_get)(struct store *s, const char *name, struct user *out);
@@ -243,11 +258,12 @@ struct store_ops {
     enum cl_err (*user_count)(struct store *s, long long *n);
 
     /* ---- API tokens ---- */
-    /* Stores t (its id is set); the digest is unique. */
+    /* Stores t (its id is set; an empty creado is set to now); the digest
+     * is unique (CL_EXISTS); CL_INVALID for ROLE_NONE. */
     enum cl_err (*token_add)(struct store *s, struct token *t, const struct audit_entry *a);
     /* By digest, with its owner's name and state; CL_NOT_FOUND. */
     enum cl_err (*token_find)(struct store *s, const char *digest, struct token *out);
-    /* last_used = now (a plain write, no audit row). */
+    /* last_used = now (a plain write, no audit row); CL_NOT_FOUND. */
     enum cl_err (*token_touch)(struct store *s, long long id, long long now);
     /* revoked = now; CL_NOT_FOUND (also when already revoked). */
     enum cl_err (*token_revoke)(struct store *s, long long id, long long now,
@@ -262,7 +278,7 @@ struct store_ops {
     /* By digest, with its user (who may be disabled: the caller decides). */
     enum cl_err (*session_find)(struct store *s, const char *digest, struct session *out,
                                 struct user *user);
-    /* last_seen = now (a plain write). */
+    /* last_seen = now (a plain write); CL_NOT_FOUND. */
     enum cl_err (*session_touch)(struct store *s, const char *digest, long long now);
     /* CL_NOT_FOUND when there is none; a may be NULL (an expired session). */
     enum cl_err (*session_delete)(struct store *s, const char *digest,

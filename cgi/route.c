@@ -122,7 +122,6 @@ static int lib_fail(struct route_ctx *c, enum cl_err e, const struct manager_rej
         return 429;
     case CL_BUSY:
     case CL_NOMEM:
-    case CL_CONFLICT: case CL_DENIED: case CL_THROTTLED: /* not from the legacy calls */
         break;
     }
     snprintf(c->detail, sizeof(c->detail), "%s: %s", cl_strerror(e), store_errmsg(c->store));

@@ -525,17 +525,19 @@ static const char *request_path(const struct http_request *req, size_t *n)
 {
     const char *p = req->path;
 
-    if (req->raw_uri && req->raw_uri[0] == '/' && is_v1(req->raw_uri))
-        p = req->raw_uri;
-    else if (!p)
-        return NULL;
-    *n = strcspn(p, "?#");
+    if (req->raw_uri && req->raw_uri[0] == '/' && is_v1(req->raw_uri)) {
+        *n = strcspn(req->raw_uri, "?#");
+        return req->raw_uri;
+    }
+    if (p)
+        *n = strlen(p);
     return p;
 }
 
 /* The row for the request's path and method; *methods: every method of
  * every row with that path (0: unknown path).  A row of the path that does
- * not take the method is the answer too, when no other does (the 405). */
+ * not take the method is the answer too, when no other does (the 405).
+ * An exact path goes before a pattern ("/v1/clientes/import" is no mail). */
 static const struct route *find_for(struct capture *c, const struct http_request *req,
                                     unsigned *methods, enum match *how)
 {
@@ -549,7 +551,10 @@ static const struct route *find_for(struct capture *c, const struct http_request
     c->mail[0] = '\0';
     if (!(path = request_path(req, &n)))
         return NULL;
+    for (size_t pass = 0; pass < 2 && !hit; pass++)
     for (size_t i = 0; i < NROUTES; i++) {
+        if ((strchr(routes[i].path, '{') != NULL) != (pass == 1))
+            continue;
         enum match m = matches(&routes[i], path, n, c);
         if (m == MATCH_NO)
             continue;

@@ -116,6 +116,9 @@ static const struct {
     {"WORKER_WATCHDOG_S", "1.5", NULL},
     {"LOG_LEVEL", "verbose", NULL},
     {"CLIENTES_USER", "Root!", NULL},
+    {"REQUIRE_IF_MATCH", "true", NULL},
+    {"CORS_ORIGINS", "https://a.example/path", NULL},
+    {"IMPORT_MAX_BYTES", "1024", NULL},
 };
 
 static void test_every_variable_refuses_its_bad_value(void **state)

@@ -862,5 +862,39 @@ class Privacy(V1Case):
             self.refused(400, "GET", "/v1/audit?" + q, fields=[f])
 
 
+TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
+
+
+def readme_examples():
+    """(command, expected output lines) of README's /v1 section, in order."""
+    text = open(os.path.join(stack.ROOT, "README.md"), encoding="utf-8").read()
+    part = text[text.index("## The resource API `/v1`"):]
+    part = part[:part.index("\n## ", 5)]
+    out = []
+    for block in re.findall(r"```console\n(.*?)```", part, re.S):
+        for line in block.rstrip("\n").split("\n"):
+            if line.startswith("$ "):
+                out.append([line[2:], []])
+            elif out:
+                out[-1][1].append(line)
+    return [(c, e) for c, e in out if c.startswith("curl ")]
+
+
+class Readme(V1Case):
+    """README's /v1 examples, run in order on a fresh stack, print what the
+    README shows (the times aside)."""
+
+    def test_examples_answer_as_documented(self):
+        import subprocess
+        cases = readme_examples()
+        self.assertGreaterEqual(len(cases), 10)
+        env = dict(os.environ, TOKEN=self.tokens.get("admin", "sin-cuentas-aun"))
+        for cmd, expected in cases:
+            run = cmd.replace("localhost:8080", "127.0.0.1:%d" % self.stack.port)
+            got = subprocess.run(["bash", "-c", run], capture_output=True, timeout=30, env=env).stdout
+            got = got.decode("utf-8").replace("\r", "").rstrip("\n").split("\n")
+            self.assertEqual([TIME.sub("T", g) for g in got], [TIME.sub("T", e) for e in expected], cmd)
+
+
 if __name__ == "__main__":
     stack.main()

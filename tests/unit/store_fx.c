@@ -119,6 +119,25 @@ struct store *fx_open(const struct fx *fx)
     return s;
 }
 
+struct store *fx_open_other(struct fx *fx, const char *name, char *url, size_t cap)
+{
+    static int serial;
+    struct store *s = NULL;
+    char err[512] = "";
+
+    if (fx_backend() == FX_PG) {
+        char db[64];
+        snprintf(db, sizeof(db), "other_%ld_%d", (long)getpid(), ++serial);
+        if (ts_pg_database(db, url, cap) != 0)
+            fail_msg("no second PostgreSQL database");
+    } else {
+        ts_join(url, cap, fx->dir, name);
+    }
+    if (store_open(url, &s, err, sizeof(err)) != CL_OK)
+        fail_msg("second store: %s", err);
+    return s;
+}
+
 void fx_chdir(struct fx *fx)
 {
     fx->cwd_fd = open(".", O_RDONLY | O_DIRECTORY);

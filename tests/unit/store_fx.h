@@ -49,6 +49,10 @@ int fx_setup_any(void **state);
 /* Another handle on fx's store; the caller closes it. */
 struct store *fx_open(const struct fx *fx);
 
+/* A second new store of the same backend (a file `name` in fx->dir, or a
+ * database of its own), its URL in url; the caller closes it. */
+struct store *fx_open_other(struct fx *fx, const char *name, char *url, size_t cap);
+
 /* cmocka setups: a store open on a new file; only the directory; only the
  * directory, under /tmp (which any user can traverse, for tests that drop
  * root).  fx_teardown closes the store and removes the directory. */
@@ -85,7 +89,7 @@ void fx_client_eq(const struct client *got, const struct client *want);
 struct fx_audit_row {
     long long id;
     char at[32], actor[80], action[40], target[300], request_id[80], client_addr[80];
-    char changes[8192];
+    char changes[2048];
     bool has_target, has_changes, has_request_id, has_client_addr;
 };
 

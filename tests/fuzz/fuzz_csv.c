@@ -130,17 +130,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bool empty_single = a.r[k].n == 1 && a.r[k].cells[0][0] == '\0';
         if (empty_single)
             continue; /* a blank line: nothing to write back */
+        /* after a header row, as in an export: a cell that begins with
+         * U+FEFF at the very start of a file is read as a byte order mark */
+        static const char *const header[] = {"h"};
         csv_writer_init(&w, collect_out, &o, s1 ? s1 : ',', false);
-        if (csv_write_row(&w, (const char *const *)a.r[k].cells, a.r[k].n) != 0)
+        if (csv_write_row(&w, header, 1) != 0 ||
+            csv_write_row(&w, (const char *const *)a.r[k].cells, a.r[k].n) != 0)
             continue; /* longer than the buffer once quoted: not this check's */
         e = parse(out, o.n, 0, s1 ? s1 : ',', &back, p, &sb);
         FUZZ_CHECK(e == CL_OK, "the writer's output does not parse: %s", p->error);
-        FUZZ_CHECK(back.n == 1 && back.r[0].n == a.r[k].n, "record %zu: %zu records back", k,
+        FUZZ_CHECK(back.n == 2 && back.r[1].n == a.r[k].n, "record %zu: %zu records back", k,
                    back.n);
         for (size_t i = 0; i < a.r[k].n; i++)
-            FUZZ_CHECK(strcmp(back.r[0].cells[i], a.r[k].cells[i]) == 0,
+            FUZZ_CHECK(strcmp(back.r[1].cells[i], a.r[k].cells[i]) == 0,
                        "record %zu cell %zu: '%s' came back as '%s'", k, i, a.r[k].cells[i],
-                       back.r[0].cells[i]);
+                       back.r[1].cells[i]);
         release(&back);
     }
     release(&a);

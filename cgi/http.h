@@ -192,7 +192,7 @@ int http_begin_type(struct http_response *res, int status, const char *content_t
                     const char *extra, long content_length);
 
 #define HTTP_JSON_TYPE "application/json; charset=utf-8"
-#define HTTP_PROBLEM_TYPE "application/problem+json; charset=utf-8"
+#define HTTP_PROBLEM_TYPE "application/problem+json" /* UTF-8 by definition (RFC 8259) */
 
 /* Appends body bytes (dropped for HEAD).  Returns 0 or -1. */
 int http_write(struct http_response *res, const char *buf, size_t len);

@@ -551,22 +551,23 @@ static const struct route *find_for(struct capture *c, const struct http_request
     c->mail[0] = '\0';
     if (!(path = request_path(req, &n)))
         return NULL;
-    for (size_t pass = 0; pass < 2 && !hit; pass++)
-    for (size_t i = 0; i < NROUTES; i++) {
-        if ((strchr(routes[i].path, '{') != NULL) != (pass == 1))
-            continue;
-        enum match m = matches(&routes[i], path, n, c);
-        if (m == MATCH_NO)
-            continue;
-        if (m == MATCH_BAD) {
-            *how = MATCH_BAD;
-            return &routes[i];
+    for (size_t pass = 0; pass < 2 && !hit; pass++) {
+        for (size_t i = 0; i < NROUTES; i++) {
+            if ((strchr(routes[i].path, '{') != NULL) != (pass == 1))
+                continue;
+            enum match m = matches(&routes[i], path, n, c);
+            if (m == MATCH_NO)
+                continue;
+            if (m == MATCH_BAD) {
+                *how = MATCH_BAD;
+                return &routes[i];
+            }
+            *how = MATCH_YES;
+            *methods |= routes[i].methods;
+            if (!hit || (!(hit->methods & (unsigned)req->method) &&
+                         (routes[i].methods & (unsigned)req->method)))
+                hit = &routes[i];
         }
-        *how = MATCH_YES;
-        *methods |= routes[i].methods;
-        if (!hit || (!(hit->methods & (unsigned)req->method) &&
-                     (routes[i].methods & (unsigned)req->method)))
-            hit = &routes[i];
     }
     return hit;
 }

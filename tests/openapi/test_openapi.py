@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """test_openapi.py ROUTE_DUMP SOURCE_DIR - docs/openapi.json says exactly
 what the route table serves: every route of the table (but nginx's
-internal ones, /_...) is in the document with each of its methods, every
+internal ones, /_..., and the browser's HTML pages, /ui/...) is in the document with each of its methods, every
 operation of the document is a route of the table, public routes need no
 credentials there and the others do; and Redocly CLI lints it clean."""
 import json
@@ -27,11 +27,17 @@ def table():
     return rows
 
 
+def not_api(path):
+    """nginx's internal error locations (no client reaches them) and the
+    browser interface's HTML pages: not part of the API the document describes."""
+    return path.startswith("/_") or path == "/ui" or path.startswith("/ui/")
+
+
 class Document(unittest.TestCase):
     def test_every_route_is_documented(self):
         for path, methods in table().items():
-            if path.startswith("/_"):
-                continue  # nginx's internal error locations: no client reaches them
+            if not_api(path):
+                continue
             self.assertIn(path, DOC["paths"], "route %s is not in docs/openapi.json" % path)
             ops = DOC["paths"][path]
             for m in methods:

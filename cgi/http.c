@@ -119,50 +119,6 @@ void http_set_request_id(struct http_request *r, const char *id)
     r->request_id[n] = '\0';
 }
 
-int http_send_problem(struct http_response *res, const struct http_error *err,
-                      const char *extra)
-{
-    char head[1024] = "";
-    /* every byte of mensaje and of each field escaped (\u00xx) still fits */
-    char body[HTTP_MESSAGE_MAX * 6 + HTTP_FIELD_ERRORS_MAX * (HTTP_FIELD_NAME_MAX * 6 + 400) + 256];
-    struct json_buf b;
-    struct json j;
-    int n = 0;
-
-    if (res->started)
-        return -1;
-    if (err->allow)
-        n += snprintf(head + n, sizeof(head) - (size_t)n, "Allow: %s\r\n", err->allow);
-    if (err->retry_after > 0)
-        n += snprintf(head + n, sizeof(head) - (size_t)n, "Retry-After: %d\r\n", err->retry_after);
-    if (extra)
-        snprintf(head + n, sizeof(head) - (size_t)n, "%s", extra);
-    json_buf_init(&b, body, sizeof(body));
-    json_init(&j, json_buf_write, &b);
-    json_obj_open(&j, NULL);
-    json_put_str(&j, "type", "about:blank");
-    json_put_str(&j, "title", http_reason(err->status));
-    json_put_int(&j, "status", err->status);
-    json_put_str(&j, "detail", err->mensaje);
-    if (err->nfields > 0) {
-        json_arr_open(&j, "errors");
-        for (int i = 0; i < err->nfields; i++) {
-            json_obj_open(&j, NULL);
-            json_put_str(&j, "field", err->fields[i].field);
-            json_put_str(&j, "reason", err->fields[i].reason);
-            json_obj_close(&j);
-        }
-        json_arr_close(&j);
-        if (err->fields_omitted)
-            json_put_int(&j, "errors_omitted", err->fields_omitted);
-    }
-    if (json_obj_close(&j))
-        return -1; /* cannot happen: the buffer holds the longest problem */
-    if (http_begin_type(res, err->status, HTTP_PROBLEM_TYPE, head, (long)b.len))
-        return -1;
-    return http_write(res, b.data, b.len);
-}
-
 int http_fail(struct http_error *err, int status, const char *fmt, ...)
 {
     va_list ap;
@@ -172,6 +128,12 @@ int http_fail(struct http_error *err, int status, const char *fmt, ...)
     err->retry_after = 0;
     err->nfields = 0;
     err->fields_omitted = 0;
+    err->headers = NULL;
+    err->style = HTTP_ERRORS_LEGACY;
+    err->type = NULL;
+    err->title = NULL;
+    err->members = NULL;
+    err->members_ctx = NULL;
     va_start(ap, fmt);
     vsnprintf(err->mensaje, sizeof(err->mensaje), fmt, ap);
     va_end(ap);
@@ -457,6 +419,9 @@ static int put(struct http_response *res, const char *buf, size_t len)
     return 0;
 }
 
+#define JSON_TYPE HTTP_JSON_TYPE
+#define PROBLEM_TYPE HTTP_PROBLEM_TYPE
+
 int http_begin_type(struct http_response *res, int status, const char *content_type,
                     const char *extra, long content_length)
 {
@@ -501,27 +466,66 @@ int http_send_json(struct http_response *res, int status, const char *extra, con
     return http_write(res, body, len);
 }
 
+/* Room for a problem's members beyond the four: the list of invalid fields
+ * (each name escaped as \u00xx at worst, and its reason), and more. */
+#define PROBLEM_EXTRA (HTTP_FIELD_ERRORS_MAX * (HTTP_FIELD_NAME_MAX * 6 + 200) + 4096)
+
 int http_send_error(struct http_response *res, const struct http_error *err)
 {
-    /* every byte of mensaje escaped (\u00xx) still fits */
-    char extra[128] = "", body[HTTP_MESSAGE_MAX * 6 + 64], status[8];
+    /* every byte of mensaje escaped (\u00xx) still fits, and the members */
+    char extra[768] = "", body[HTTP_MESSAGE_MAX * 6 + 512 + PROBLEM_EXTRA], status[8];
+    bool problem = err->style == HTTP_ERRORS_PROBLEM;
     struct json_buf b;
     struct json j;
-    int n = 0;
+    size_t n = 0;
+    int w;
 
     if (res->started)
         return -1;
-    if (err->allow)
-        n += snprintf(extra + n, sizeof(extra) - (size_t)n, "Allow: %s\r\n", err->allow);
-    if (err->retry_after > 0)
-        snprintf(extra + n, sizeof(extra) - (size_t)n, "Retry-After: %d\r\n", err->retry_after);
+    if (err->allow && (w = snprintf(extra + n, sizeof(extra) - n, "Allow: %s\r\n", err->allow)) > 0)
+        n += (size_t)w;
+    if (err->retry_after > 0 && n < sizeof(extra) &&
+        (w = snprintf(extra + n, sizeof(extra) - n, "Retry-After: %d\r\n", err->retry_after)) > 0)
+        n += (size_t)w;
+    if (err->headers && n < sizeof(extra))
+        n += (size_t)snprintf(extra + n, sizeof(extra) - n, "%s", err->headers);
+    if (n >= sizeof(extra))
+        return -1; /* cannot happen: the lines are the service's own, and short */
     snprintf(status, sizeof(status), "%d", err->status);
-    json_buf_init(&b, body, sizeof(body));
-    json_init(&j, json_buf_write, &b);
-    json_obj_open(&j, NULL);
-    json_put_str(&j, "mensaje", err->mensaje);
-    json_put_str(&j, "status", status);
-    if (json_obj_close(&j))
-        return -1; /* cannot happen: the buffer holds the longest message */
-    return http_send_json(res, err->status, extra, b.data, b.len);
+    for (int with_members = 1; with_members >= 0; with_members--) {
+        json_buf_init(&b, body, sizeof(body));
+        json_init(&j, json_buf_write, &b);
+        json_obj_open(&j, NULL);
+        if (problem) {
+            json_put_str(&j, "type", err->type ? err->type : "about:blank");
+            json_put_str(&j, "title", err->title ? err->title : http_reason(err->status));
+            json_put_int(&j, "status", err->status);
+            json_put_str(&j, "detail", err->mensaje);
+            if (err->nfields > 0 && with_members) {
+                json_arr_open(&j, "errors");
+                for (int i = 0; i < err->nfields; i++) {
+                    json_obj_open(&j, NULL);
+                    json_put_str(&j, "field", err->fields[i].field);
+                    json_put_str(&j, "reason", err->fields[i].reason);
+                    json_obj_close(&j);
+                }
+                json_arr_close(&j);
+                if (err->fields_omitted)
+                    json_put_int(&j, "errors_omitted", err->fields_omitted);
+            }
+            if (err->members && with_members)
+                err->members(&j, err->members_ctx);
+        } else {
+            json_put_str(&j, "mensaje", err->mensaje);
+            json_put_str(&j, "status", status);
+        }
+        if (json_obj_close(&j) == 0)
+            break;
+        /* members too long for the buffer: the four members alone always fit */
+        if (!with_members)
+            return -1;
+    }
+    if (http_begin_type(res, err->status, problem ? PROBLEM_TYPE : JSON_TYPE, extra, (long)b.len))
+        return -1;
+    return http_write(res, b.data, b.len);
 }

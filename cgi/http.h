@@ -50,14 +50,36 @@ struct http_field_error {
     const char *reason;
 };
 
+struct json;
+
+/* How an error is written: the legacy contract's shape, or RFC 9457's. */
+enum http_error_style {
+    HTTP_ERRORS_LEGACY = 0, /* {"mensaje":"...","status":"<code>"}, application/json */
+    HTTP_ERRORS_PROBLEM     /* {"type","title","status","detail"}, application/problem+json */
+};
+
 /* An error to send: the status, the Spanish `mensaje`, and the extra headers
- * some statuses need (Allow for 405, Retry-After for 503); for a validation
- * error of the /v1 API, every field refused (rendered as "errors"). */
+ * some statuses need (Allow for 405, Retry-After for 503 and 429,
+ * WWW-Authenticate for 401); for a validation
+ * error of the /v1 API, every field refused (rendered as "errors").  http_fail() resets every other field; the
+ * renderer of the route (send_error() in route.c) sets the style. */
 struct http_error {
     int status;
-    char mensaje[HTTP_MESSAGE_MAX];
+    char mensaje[HTTP_MESSAGE_MAX]; /* the problem's `detail` */
     const char *allow;  /* e.g. "GET, HEAD"; NULL for none */
     int retry_after;    /* seconds; 0 for none */
+    /* More complete header lines ("Name: value\r\n"), e.g. WWW-Authenticate
+     * or a Set-Cookie that clears a dead session; NULL for none. */
+    const char *headers;
+    enum http_error_style style;
+    /* HTTP_ERRORS_PROBLEM: the problem's `type` (NULL: "about:blank", whose
+     * `title` is the status's reason phrase) and `title` (NULL: the reason
+     * phrase), and a writer of further members (RFC 9457 extensions, e.g. a
+     * list of invalid fields) called inside the object; NULL for none. */
+    const char *type;
+    const char *title;
+    void (*members)(struct json *j, const void *ctx);
+    const void *members_ctx;
     int nfields;        /* entries of fields[] in use */
     int fields_omitted; /* invalid fields beyond HTTP_FIELD_ERRORS_MAX */
     struct http_field_error fields[HTTP_FIELD_ERRORS_MAX];
@@ -95,7 +117,6 @@ struct http_request {
     const char *if_match;      /* If-Match */
     const char *if_none_match; /* If-None-Match */
     const char *prefer;        /* Prefer */
-    const char *authorization; /* Authorization (its presence only, here) */
     const char *acr_method;    /* Access-Control-Request-Method (a preflight) */
     const char *acr_headers;   /* Access-Control-Request-Headers */
     /* Where the request comes from, for http_cross_site(); each may be NULL. */
@@ -103,6 +124,11 @@ struct http_request {
     const char *sec_fetch_site; /* the Sec-Fetch-Site header */
     const char *host;           /* the Host header: the request's own authority */
     const char *scheme;         /* "http" or "https" as the client used it */
+    /* Credentials (cgi/auth.h); each may be NULL.  Never logged. */
+    const char *authorization;  /* the Authorization header */
+    const char *cookie;         /* the Cookie header */
+    const char *csrf_token;     /* the X-CSRF-Token header */
+    const char *client_addr;    /* the client's address (nginx's, after TRUSTED_PROXIES) */
     char request_id[HTTP_REQUEST_ID_MAX + 1]; /* sanitised X-Request-Id, for logs */
 
     struct http_param params[HTTP_MAX_PARAMS];
@@ -187,9 +213,10 @@ void http_response_init(struct http_response *res, http_write_fn fn, void *ctx, 
  * lines, or NULL).  Returns 0 or -1 when the write failed. */
 int http_begin(struct http_response *res, int status, const char *extra, long content_length);
 
-/* http_begin() with another Content-Type (NULL: none, for 204 and 304). */
+/* http_begin() with another Content-Type (NULL: none, for a 204 or 304). */
 int http_begin_type(struct http_response *res, int status, const char *content_type,
                     const char *extra, long content_length);
+
 
 #define HTTP_JSON_TYPE "application/json; charset=utf-8"
 #define HTTP_PROBLEM_TYPE "application/problem+json" /* UTF-8 by definition (RFC 8259) */
@@ -201,21 +228,16 @@ int http_write(struct http_response *res, const char *buf, size_t len);
 int http_send_json(struct http_response *res, int status, const char *extra, const char *body,
                    size_t len);
 
-/* The one place that renders an error: {"mensaje":"...","status":"<code>"}
- * (written by json.h, escaped) with its Allow / Retry-After headers.  Does
- * nothing if the response was already started (the status line is gone; the
- * caller logs instead).  Returns 0 or -1. */
+/* The one place that renders an error, in err->style: the legacy
+ * {"mensaje":"...","status":"<code>"} (application/json), or RFC 9457's
+ * {"type":"about:blank","title":"Unauthorized","status":401,"detail":"..."}
+ * (application/problem+json; detail is the mensaje) with, when fields were
+ * refused, "errors":[{"field","reason"}...] (and "errors_omitted" past the
+ * cap), both written by json.h, with the Allow / Retry-After / further
+ * header lines.  Does nothing if the
+ * response was already started (the status line is gone; the caller logs
+ * instead).  Returns 0 or -1. */
 int http_send_error(struct http_response *res, const struct http_error *err);
-
-/* The /v1 API's rendering of the same error: RFC 9457 problem+json,
- * {"type":"about:blank","title":<reason phrase>,"status":<code>,
- * "detail":<mensaje>} and, when fields were refused,
- * "errors":[{"field","reason"}...] (and "errors_omitted" past the cap), with
- * the same Allow / Retry-After headers and `extra` header lines (NULL for
- * none).  Does nothing if the response was already started.  Returns 0 or
- * -1. */
-int http_send_problem(struct http_response *res, const struct http_error *err,
-                      const char *extra);
 
 /* Adds a refused field to *err (its name cut to HTTP_FIELD_NAME_MAX bytes on
  * a character boundary); past HTTP_FIELD_ERRORS_MAX it is only counted. */

@@ -2,10 +2,14 @@
  * parameters, call the library, render the JSON. */
 #include "route.h"
 
+#include <cjson/cJSON.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "accounts.h"
+#include "auth.h"
 #include "client.h"
 #include "json.h"
 #include "log.h"
@@ -34,10 +38,11 @@ enum route_flag {
 };
 
 /* How a route's errors are rendered (send_error()); /ui (HTML) adds its
- * own here. */
+ * own here.  A path no route matches gets the style of its prefix
+ * (path_errors()). */
 enum route_errors {
     ROUTE_ERRORS_LEGACY = 0, /* {"mensaje":"...","status":"<code>"} */
-    ROUTE_ERRORS_PROBLEM,    /* RFC 9457 application/problem+json (/v1) */
+    ROUTE_ERRORS_PROBLEM,    /* RFC 9457 application/problem+json: the /v1 API */
 };
 
 /* Who may use a route: a column of the table, never an `if` in a handler.
@@ -63,6 +68,9 @@ struct route {
     /* A query parameter that, set to "1", makes the request an admin's
      * (DELETE ...?erase=1): still a column, not an `if` in a handler. */
     const char *admin_if;
+    /* The handler reads the body itself (JSON, CSV, NDJSON): only the
+     * query string is decoded into parameters. */
+    bool own_body;
     route_handler handler;
     unsigned flags;          /* enum route_flag bits */
     enum route_errors errors;
@@ -107,7 +115,7 @@ static int lib_fail(struct route_ctx *c, enum cl_err e, const struct manager_rej
         return http_fail(&c->err, 404, "%s", c->rt->not_found ? c->rt->not_found : "No existe");
     case CL_EXISTS:
         http_fail(&c->err, 405, "El mail del cliente proporcionado ya existe");
-        set_allow(c, c->rt->methods);
+        set_allow(c, c->methods);
         return 405;
     case CL_STORAGE:
         snprintf(c->detail, sizeof(c->detail), "%s: %s", cl_strerror(e), store_errmsg(c->store));
@@ -115,7 +123,9 @@ static int lib_fail(struct route_ctx *c, enum cl_err e, const struct manager_rej
     case CL_CONFLICT:
         return http_fail(&c->err, 409, "El cliente ha cambiado entretanto");
     case CL_DENIED:
-        return http_fail(&c->err, 401, "Credenciales no validas");
+        http_fail(&c->err, 401, "Credenciales no validas");
+        c->err.headers = AUTH_CHALLENGE "\r\n";
+        return 401;
     case CL_THROTTLED:
         http_fail(&c->err, 429, "Demasiados intentos; intentelo mas tarde");
         c->err.retry_after = 60;
@@ -219,6 +229,7 @@ static int h_ready(struct route_ctx *c)
 {
     const char *reason = NULL;
     enum cl_err e = store_ready(c->store, &reason);
+    struct json j;
 
     if (e) {
         lib_fail(c, e, NULL);
@@ -226,7 +237,15 @@ static int h_ready(struct route_ctx *c)
                  reason ? reason : cl_strerror(e));
         return 503;
     }
-    return h_health(c);
+    if (auth_settings()->legacy != AUTH_LEGACY_OPEN)
+        return h_health(c);
+    /* said wherever an operator looks: the old routes are open to anyone */
+    begin_body(c, &j);
+    json_obj_open(&j, NULL);
+    json_put_str(&j, "status", "ok");
+    json_put_str(&j, "legacy_auth", "open");
+    json_obj_close(&j);
+    return send_body(c, &j);
 }
 
 /* nginx's own 431 (a header too large), sent here by its error_page so that
@@ -366,10 +385,154 @@ static int h_set(struct route_ctx *c)
     return send_result(c);
 }
 
+/* ---- sessions and the caller (/v1/session, /v1/me) ------------------- */
+
+static bool json_body(const struct http_request *r)
+{
+    static const char json[] = "application/json";
+    const char *t = r->content_type;
+    size_t n = sizeof(json) - 1;
+
+    return t && strncasecmp(t, json, n) == 0 && (t[n] == '\0' || t[n] == ';' || t[n] == ' ');
+}
+
+/* The two strings of a login body {"username": ..., "password": ...},
+ * nothing else in it; *doc owns them (cJSON_Delete after). */
+static int login_body(struct route_ctx *c, cJSON **doc, const cJSON **user, const cJSON **pw)
+{
+    const char *end = NULL;
+    cJSON *d, *m;
+    int n = 0;
+
+    *doc = NULL;
+    if (!json_body(c->req))
+        return http_fail(&c->err, 415, "El cuerpo debe ser application/json");
+    d = cJSON_ParseWithLengthOpts(c->req->body, c->req->body_len, &end, 0);
+    while (d && end && end < c->req->body + c->req->body_len &&
+           (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+        end++;
+    if (!d || end != c->req->body + c->req->body_len) {
+        cJSON_Delete(d);
+        return http_fail(&c->err, 400, "El cuerpo no es JSON valido");
+    }
+    *doc = d;
+    *user = cJSON_GetObjectItemCaseSensitive(d, "username");
+    *pw = cJSON_GetObjectItemCaseSensitive(d, "password");
+    cJSON_ArrayForEach(m, d) n++;
+    if (!cJSON_IsObject(d) || n != 2 || !cJSON_IsString(*user) || !cJSON_IsString(*pw) ||
+        *user == *pw)
+        return http_fail(&c->err, 422, "Se esperaba {\"username\": texto, \"password\": texto}");
+    return 0;
+}
+
+/* POST /v1/session: a password login; the session's id goes out as the
+ * cookie, its CSRF token in the body. */
+static int h_session_create(struct route_ctx *c)
+{
+    const struct auth_settings *as = auth_settings();
+    const cJSON *user = NULL, *pw = NULL;
+    struct accounts_session se;
+    char cookie[160];
+    long retry = 0;
+    struct json j;
+    cJSON *doc;
+    enum cl_err e;
+    int st;
+
+    if ((st = login_body(c, &doc, &user, &pw))) {
+        cJSON_Delete(doc);
+        return st;
+    }
+    if (!auth_hash_begin()) { /* every password check slot is taken */
+        explicit_bzero(pw->valuestring, strlen(pw->valuestring));
+        cJSON_Delete(doc);
+        http_fail(&c->err, 503, "Demasiados inicios de sesion a la vez; intentelo de nuevo");
+        c->err.retry_after = 1;
+        c->quiet = true;
+        return 503;
+    }
+    e = accounts_login(c->store, &as->accounts, user->valuestring, pw->valuestring,
+                       strlen(pw->valuestring), &se, &retry);
+    auth_hash_end();
+    explicit_bzero(pw->valuestring, strlen(pw->valuestring));
+    cJSON_Delete(doc);
+    if (e == CL_DENIED) { /* one message whatever was wrong */
+        http_fail(&c->err, 401, "Usuario o contrasena incorrectos");
+        c->err.headers = AUTH_CHALLENGE "\r\n";
+        return 401;
+    }
+    if (e == CL_THROTTLED) {
+        http_fail(&c->err, 429, "Demasiados intentos fallidos para esta cuenta; intentelo mas tarde");
+        c->err.retry_after = retry > 0 ? (int)retry : 1;
+        return 429;
+    }
+    if (e)
+        return lib_fail(c, e, NULL);
+    if (auth_cookie_set(cookie, sizeof(cookie), se.id)) {
+        snprintf(c->detail, sizeof(c->detail), "session cookie does not fit");
+        explicit_bzero(&se, sizeof(se));
+        return http_fail(&c->err, 500, "Error interno");
+    }
+    begin_body(c, &j);
+    json_obj_open(&j, NULL);
+    json_put_str(&j, "username", se.who.user);
+    json_put_str(&j, "role", role_name(se.who.role));
+    json_put_str(&j, "csrf_token", se.who.csrf);
+    json_obj_close(&j);
+    explicit_bzero(&se, sizeof(se));
+    if (j.failed)
+        return send_body(c, &j);
+    http_send_json(c->res, 200, cookie, c->out.data, c->out.len);
+    explicit_bzero(cookie, sizeof(cookie));
+    return 200;
+}
+
+/* DELETE /v1/session: logs out; the session is deleted server-side and the
+ * cookie cleared. */
+static int h_session_delete(struct route_ctx *c)
+{
+    const struct auth_settings *as = auth_settings();
+    char clear[160];
+    enum cl_err e;
+
+    if (c->auth.who.kind != PRINCIPAL_SESSION)
+        return http_fail(&c->err, 400, "Esta peticion no usa una sesion");
+    e = accounts_logout(c->store, &as->accounts, c->auth.session_id, SESSION_ID_LEN);
+    if (e && e != CL_NOT_FOUND) /* not found: ended meanwhile, as asked */
+        return lib_fail(c, e, NULL);
+    auth_cookie_clear(clear, sizeof(clear));
+    http_begin_type(c->res, 204, NULL, clear, -1);
+    return 204;
+}
+
+/* GET /v1/me: who the caller is and how they authenticated. */
+static int h_me(struct route_ctx *c)
+{
+    const struct principal *p = &c->auth.who;
+    struct json j;
+
+    begin_body(c, &j);
+    json_obj_open(&j, NULL);
+    if (p->user[0])
+        json_put_str(&j, "username", p->user);
+    json_put_str(&j, "role", role_name(p->role));
+    json_put_str(&j, "via", auth_via(&c->auth));
+    if (p->kind == PRINCIPAL_TOKEN) {
+        json_obj_open(&j, "token");
+        json_put_int(&j, "id", p->token_id);
+        json_put_str(&j, "label", p->token_label);
+        json_obj_close(&j);
+    }
+    if (p->kind == PRINCIPAL_SESSION)
+        json_put_str(&j, "csrf_token", p->csrf);
+    json_obj_close(&j);
+    return send_body(c, &j);
+}
+
 #define GET_ROUTE (HTTP_GET | HTTP_HEAD)
 /* A /v1 resource's first row also answers OPTIONS (route_dispatch()). */
 #define V1_GET (HTTP_GET | HTTP_HEAD | HTTP_OPTIONS)
-#define V1 .errors = ROUTE_ERRORS_PROBLEM
+#define V1 .errors = ROUTE_ERRORS_PROBLEM, .own_body = true
 /* clang-format off: one route per row reads as a table */
 static const struct route routes[] = {
     {.path = "/", .methods = GET_ROUTE, .access = ACCESS_PUBLIC, .handler = h_index},
@@ -399,6 +562,14 @@ static const struct route routes[] = {
     {.path = "/health/ready", .methods = GET_ROUTE, .access = ACCESS_PUBLIC, .handler = h_ready},
     {.path = "/_nginx_error_431", .methods = GET_ROUTE, .access = ACCESS_PUBLIC,
      .handler = h_header_too_large},
+    /* sessions: the login itself is public (nginx limits it per client);
+     * logging out needs the session it ends */
+    {.path = "/v1/session", .methods = HTTP_POST, .access = ACCESS_PUBLIC,
+     .handler = h_session_create, .errors = ROUTE_ERRORS_PROBLEM},
+    {.path = "/v1/session", .methods = HTTP_DELETE, .access = ACCESS_READER,
+     .handler = h_session_delete, .errors = ROUTE_ERRORS_PROBLEM},
+    {.path = "/v1/me", .methods = GET_ROUTE, .access = ACCESS_READER, .handler = h_me,
+     .errors = ROUTE_ERRORS_PROBLEM},
     /* the resource API (v1.c); a path's rows go together, the first with OPTIONS */
     {.path = "/v1/clientes", .methods = V1_GET, .access = ACCESS_READER, .handler = v1_list, V1},
     {.path = "/v1/clientes", .methods = HTTP_POST, .access = ACCESS_EDITOR,
@@ -676,14 +847,26 @@ static int run_handler(struct route_ctx *c)
     return route_whole_list(c, c->rt->handler);
 }
 
-/* The one place an error response is rendered, in the route's style: the
- * API's (an unknown path under /v1/ included) as problem+json. */
-static void send_error(const struct route_ctx *c, bool problem)
+/* The error style of a path no route has: its prefix's. */
+static enum route_errors path_errors(const char *path)
 {
-    if (problem)
-        http_send_problem(c->res, &c->err, c->cors[0] ? c->cors : NULL);
-    else
-        http_send_error(c->res, &c->err);
+    return path && is_v1(path) ? ROUTE_ERRORS_PROBLEM : ROUTE_ERRORS_LEGACY;
+}
+
+/* The one place an error response is rendered, in the route's style (a
+ * path without a route: its prefix's, path_errors()), with the CORS lines
+ * of an API request. */
+static void send_error(struct route_ctx *c)
+{
+    enum route_errors style = c->rt ? c->rt->errors : path_errors(c->req->path);
+    char headers[1024];
+
+    c->err.style = style == ROUTE_ERRORS_PROBLEM ? HTTP_ERRORS_PROBLEM : HTTP_ERRORS_LEGACY;
+    if (c->cors[0]) {
+        snprintf(headers, sizeof(headers), "%s%s", c->err.headers ? c->err.headers : "", c->cors);
+        c->err.headers = headers;
+    }
+    http_send_error(c->res, &c->err);
 }
 
 /* Who the request must be made by: the row's access, raised to admin by
@@ -718,11 +901,97 @@ static int options(struct route_ctx *c, unsigned methods)
     return 204;
 }
 
+/* The role route rt needs of a request and where its credentials may come
+ * from (enum auth_from); ROLE_NONE: anyone, no credentials looked at. */
+static enum role needed_role(const struct route *rt, unsigned *from)
+{
+    *from = AUTH_FROM_BEARER | AUTH_FROM_COOKIE;
+    switch (rt->access) {
+    case ACCESS_READER:
+        return ROLE_READER;
+    case ACCESS_EDITOR:
+        return ROLE_EDITOR;
+    case ACCESS_ADMIN:
+        return ROLE_ADMIN;
+    case ACCESS_LEGACY_READ:
+    case ACCESS_LEGACY_WRITE:
+        if (auth_settings()->legacy == AUTH_LEGACY_OPEN)
+            return ROLE_NONE; /* exactly the old service */
+        /* the old clients are programs: a token, never a browser's cookie,
+         * so these routes cannot be driven from another site at all */
+        *from = AUTH_FROM_BEARER;
+        return rt->access == ACCESS_LEGACY_READ ? ROLE_READER : ROLE_EDITOR;
+    case ACCESS_PUBLIC:
+    case ACCESS_UNDECLARED:
+        break;
+    }
+    return ROLE_NONE;
+}
+
+/* Authenticates the request for its route and checks the role: 0 when it
+ * may go on, else the status of the refusal (401, 403, 503) with c->err
+ * set.  Nothing is written either way. */
+static int check_access(struct route_ctx *c)
+{
+    unsigned from;
+    enum role need = needed_role(c->rt, &from);
+
+    auth_request(c->store, c->req, need == ROLE_NONE ? 0 : from, &c->auth);
+    if (need == ROLE_NONE)
+        return 0;
+    switch (c->auth.status) {
+    case AUTH_OK:
+        break;
+    case AUTH_FAILED:
+        return lib_fail(c, c->auth.err, NULL);
+    case AUTH_ANONYMOUS:
+    case AUTH_MALFORMED:
+    case AUTH_DENIED:
+        http_fail(&c->err, 401, c->auth.status == AUTH_ANONYMOUS
+                                    ? "Faltan las credenciales (Authorization: Bearer <token>)"
+                                    : "Credenciales no validas");
+        c->err.headers = auth_challenge(&c->auth);
+        return 401;
+    }
+    if (!role_allows(c->auth.who.role, need))
+        return http_fail(&c->err, 403, "Su rol (%s) no permite esta operacion",
+                         role_name(c->auth.who.role));
+    return 0;
+}
+
+/* A state change authorised by a browser's cookie: it needs the CSRF token
+ * and a same-origin request on top of the role. */
+static bool cookie_write(const struct route_ctx *c)
+{
+    return c->auth.status == AUTH_OK && c->auth.who.kind == PRINCIPAL_SESSION &&
+           !(c->req->method & HTTP_SAFE_METHODS);
+}
+
+/* A write from a page of one of CORS_ORIGINS authorised by a token: the
+ * browser sent no cookie for it, so no other site rides on a session. */
+static bool cors_token_write(const struct route_ctx *c)
+{
+    return strstr(c->cors, "Access-Control-Allow-Origin") && c->auth.status == AUTH_OK &&
+           c->auth.who.kind != PRINCIPAL_SESSION;
+}
+
+/* Runs the handler of an allowed request with its actor on the store, so
+ * the audit rows it writes say who and from where. */
+static int run_allowed(struct route_ctx *c)
+{
+    int st;
+
+    auth_allowed(c->store, &c->auth);
+    store_set_actor(c->store, &c->auth.actor);
+    st = run_handler(c);
+    store_set_actor(c->store, NULL); /* the actor's strings end with the request */
+    return st;
+}
+
 int route_dispatch(struct store *store, struct http_request *req, struct http_response *res)
 {
     struct route_ctx ctx, *c = &ctx; /* not zeroed: every field used is set */
     struct capture cap;
-    unsigned methods = 0;
     enum match how;
     bool problem;
     int st;
@@ -730,13 +999,15 @@ int route_dispatch(struct store *store, struct http_request *req, struct http_re
     c->store = store;
     c->req = req;
     c->res = res;
-    c->rt = find_for(&cap, req, &methods, &how);
+    c->rt = find_for(&cap, req, &c->methods, &how);
     c->segment = cap.segment;
     memcpy(c->mail, cap.mail, sizeof(c->mail));
     c->detail[0] = '\0';
     c->cors[0] = '\0';
     c->quiet = false;
-    problem = c->rt ? c->rt->errors == ROUTE_ERRORS_PROBLEM : (req->path && is_v1(req->path));
+    c->auth.status = AUTH_ANONYMOUS;
+    c->access = c->rt ? (int)c->rt->access : ACCESS_UNDECLARED;
+    problem = (c->rt ? c->rt->errors : path_errors(req->path)) == ROUTE_ERRORS_PROBLEM;
     if (problem)
         v1_cors(req, c->cors, sizeof(c->cors));
     if (!c->rt) {
@@ -750,26 +1021,32 @@ int route_dispatch(struct store *store, struct http_request *req, struct http_re
         log_failure(c, st, c->detail);
     } else if (!(c->rt->methods & (unsigned)req->method)) {
         st = http_fail(&c->err, 405, "Metodo no permitido");
-        set_allow(c, methods);
+        set_allow(c, c->methods);
     } else if (req->method == HTTP_OPTIONS) {
-        st = options(c, methods);
-    } else if (http_cross_site(req) && !(c->cors[0] && req->authorization)) {
+        st = options(c, c->methods); /* before credentials: a preflight carries none */
+    } else if ((st = check_access(c))) {
+        /* refused: 401, 403, or 503 when the store could not say */
+    } else if ((http_cross_site(req) && !cors_token_write(c)) ||
+               (cookie_write(c) && !auth_same_origin(req))) {
         /* A page of another site cannot change data through a browser (one
-         * of CORS_ORIGINS may, with a token: the browser sends no cookie). */
+         * of CORS_ORIGINS may, with a token: a cookie never counts). */
         st = http_fail(&c->err, 403, "Peticion de otro sitio no permitida");
     } else if (req->body_pending && !(c->rt->flags & ROUTE_LARGE_BODY)) {
         st = http_fail(&c->err, 413, "Cuerpo de la peticion demasiado grande");
-    } else if ((st = problem ? http_parse_query(req, &c->err) : http_parse_params(req, &c->err)) ==
-               0) {
-        /* The role the request needs (required_access(c)) is checked here
-         * against its credentials once they are authenticated. */
+    } else if ((st = c->rt->own_body ? http_parse_query(req, &c->err)
+                                     : http_parse_params(req, &c->err)) == 0) {
         c->access = (int)required_access(c);
-        set_allow(c, methods);
-        c->err.allow = NULL;
-        st = run_handler(c);
+        if (cookie_write(c) && !auth_csrf_ok(&c->auth, req))
+            st = http_fail(&c->err, 403, "Falta el token CSRF de la sesion o no es valido");
+        else if (c->access == ACCESS_ADMIN && c->rt->access != ACCESS_ADMIN &&
+                 !role_allows(c->auth.who.role, ROLE_ADMIN))
+            st = http_fail(&c->err, 403, "Su rol (%s) no permite esta operacion",
+                           role_name(c->auth.who.role));
+        else
+            st = run_allowed(c);
     }
     if (st >= 400 && !res->started) {
-        send_error(c, problem);
+        send_error(c);
         if (st >= 500 && !c->quiet)
             log_failure(c, st, c->detail[0] ? c->detail : c->err.mensaje);
     }

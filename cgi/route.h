@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "auth.h"
 #include "client.h"
 #include "http.h"
 #include "json.h"
@@ -80,10 +81,12 @@ struct route_ctx {
     struct http_request *req;
     struct http_response *res;
     const struct route *rt; /* NULL for an unknown path */
+    unsigned methods;       /* what the rows of the path take together (Allow) */
     struct http_error err;
     char detail[256]; /* what to log for a 5xx: a library detail, never a value */
     bool quiet;       /* a refusal by design (the whole-list cap): not logged */
     char allow[96];   /* the Allow value err.allow points to */
+    struct auth auth; /* who is asking (auth.h), before any handler runs */
     /* the {mail} segment of the path, percent-decoded exactly once */
     enum route_segment segment;
     char mail[CLIENT_MAIL_CAP];

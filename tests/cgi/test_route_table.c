@@ -156,6 +156,8 @@ static void test_route_allowed(void **state)
         {"/aniadir", "POST"},      {"/eliminar", "DELETE"},       {"/setNombre", "PUT"},
         {"/setApellidos", "PUT"},  {"/setFechaNacimiento", "PUT"}, {"/setDireccion", "PUT"},
         {"/health", "GET, HEAD"},  {"/health/ready", "GET, HEAD"}, {"/_nginx_error_431", "GET, HEAD"},
+        /* a row per method where their access differs; Allow is the path's */
+        {"/v1/session", "POST, DELETE"}, {"/v1/session", "POST, DELETE"}, {"/v1/me", "GET, HEAD"},
         /* the API: one path may have several rows (one per role), sharing Allow */
         {"/v1/clientes", "GET, HEAD, POST, OPTIONS"},
         {"/v1/clientes", "GET, HEAD, POST, OPTIONS"},

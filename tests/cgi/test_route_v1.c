@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "cgi_support.h"
+#include "accounts.h"
 #include "manager.h"
 #include "route.h"
 #include "support.h"
@@ -19,6 +20,7 @@
 
 struct vfx {
     char dir[512];
+    char bearer[96]; /* "Bearer <an admin token>", sent with every request */
     struct store *store;
     struct http_request req;
     struct cgi_out out;
@@ -41,6 +43,17 @@ static int setup(void **state)
     ts_client(&c, "Ana", "Ruiz", "a/b@x.es", "1990-01-02", "Calle 1");
     if (manager_create(f.store, &c, NULL, NULL) != CL_OK)
         return -1;
+    {
+        struct accounts_config ac;
+        struct principal op;
+        char token[TOKEN_TEXT_LEN + 1];
+        accounts_config_default(&ac);
+        principal_operator(&op);
+        if (accounts_token_create(f.store, &ac, &op, "pruebas", ROLE_ADMIN, NULL, 0, token, NULL,
+                                  NULL) != CL_OK)
+            return -1;
+        snprintf(f.bearer, sizeof(f.bearer), "Bearer %s", token);
+    }
     cgi_out_init(&f.out);
     v1_configure(&(struct v1_settings){0});
     *state = &f;
@@ -75,6 +88,7 @@ static int send_v1(struct vfx *f, const char *method, const char *path, const ch
     f->req.body_len = body ? strlen(body) : 0;
     f->req.host = "api.example";
     f->req.scheme = "https";
+    f->req.authorization = f->bearer;
     snprintf(f->req.request_id, sizeof(f->req.request_id), "t");
     cgi_out_reset(&f->out);
     http_response_init(&res, cgi_out_write, &f->out, f->req.method == HTTP_HEAD);
@@ -195,6 +209,7 @@ static void test_large_body_only_for_the_import(void **state)
         f->req.body = "";
         f->req.body_pending = HTTP_BODY_MAX + 1;
         f->req.body_read = never;
+        f->req.authorization = f->bearer;
         cgi_out_reset(&f->out);
         http_response_init(&res, cgi_out_write, &f->out, false);
         route_dispatch(f->store, &f->req, &res);
@@ -233,7 +248,7 @@ static void test_options_and_cors(void **state)
     f->req.method = HTTP_OPTIONS;
     f->req.path = f->req.raw_uri = "/v1/clientes";
     f->req.origin = "https://app.example";
-    f->req.acr_method = "POST";
+    f->req.acr_method = "POST"; /* a preflight: no credentials */
     cgi_out_reset(&f->out);
     http_response_init(&res, cgi_out_write, &f->out, false);
     route_dispatch(f->store, &f->req, &res);

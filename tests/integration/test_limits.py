@@ -366,7 +366,8 @@ class ReadOnly(LimitTestCase):
             os.chmod(p, 0o644)
         files = sorted(os.listdir(data))
 
-        st = self.new_stack(db_path=first.db_path, run_as=(nobody.pw_uid, nobody.pw_gid))
+        st = self.new_stack(db_path=first.db_path, run_as=(nobody.pw_uid, nobody.pw_gid),
+                            token=first.token)
         st.start()
         for pid in st.worker_pids():
             with open("/proc/%d/status" % pid) as f:

@@ -39,6 +39,7 @@
 #include "log.h"
 #include "render.h"
 #include "shm.h"
+#include "store.h"
 
 #define LISTEN_BACKLOG 1024
 #define START_TIMEOUT_MS 30000  /* both children ready, or give up */
@@ -508,8 +509,8 @@ static char *extend(char *text, struct render_var *vars, size_t nvars, char *err
 
 static char *render_conf(char *err, size_t errlen)
 {
-    char port[16], procs[16], maxreq[16], client_max[16], client_rate[24], v6[64];
-    char *text, *out = NULL;
+    char port[16], procs[16], maxreq[16], client_max[16], client_rate[24], import_max[16];
+    char v6[64], *text, *out = NULL;
     char *allow = render_allow_map(), *real_ip = render_real_ip(&S.cfg.trusted_proxies);
     char run_dir[PATH_MAX];
     FILE *f;
@@ -520,6 +521,7 @@ static char *render_conf(char *err, size_t errlen)
     snprintf(maxreq, sizeof(maxreq), "%d", S.cfg.worker_max_requests);
     snprintf(client_max, sizeof(client_max), "%d", S.cfg.client_max_requests);
     snprintf(client_rate, sizeof(client_rate), "%dr/s", S.cfg.client_rate);
+    snprintf(import_max, sizeof(import_max), "%d", S.cfg.import_max_bytes);
     snprintf(run_dir, sizeof(run_dir), "%.*s", (int)strlen(S.run_dir) - 1, S.run_dir);
     v6[0] = '\0';
     if ((f = fopen("/proc/net/if_inet6", "r")) != NULL) { /* IPv6 is up */
@@ -543,6 +545,7 @@ static char *render_conf(char *err, size_t errlen)
         {"APP_ROOT", S.root},
         {"REAL_IP_CONF", real_ip},
         {"ALLOW_MAP", allow},
+        {"IMPORT_MAX_BYTES", import_max},
     };
     if (!allow || !real_ip) {
         snprintf(err, errlen, "out of memory");
@@ -752,17 +755,11 @@ static int find_user(void)
 /* A SQLite file's directory is created (the store creates the file). */
 static int make_store_dir(void)
 {
-    const char *url = S.cfg.database_url;
     char path[CONFIG_URL_MAX], *slash;
     struct stat st;
 
-    if (strncmp(url, "sqlite://", 9) == 0)
-        url += 9;
-    else if (strstr(url, "://"))
-        return 0;
-    snprintf(path, sizeof(path), "%.*s", (int)strcspn(url, "?"), url);
-    if (!path[0] || strcmp(path, ":memory:") == 0 || !(slash = strrchr(path, '/')) ||
-        slash == path)
+    if (store_sqlite_path(S.cfg.database_url, path, sizeof(path)) != 0 ||
+        strcmp(path, ":memory:") == 0 || !(slash = strrchr(path, '/')) || slash == path)
         return 0;
     *slash = '\0';
     if (mkdir_p(path) != 0) {

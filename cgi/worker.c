@@ -27,10 +27,12 @@
 #include "http.h"
 #include "log.h"
 #include "manager.h"
+#include "metrics.h"
 #include "route.h"
 #include "shm.h"
 #include "store.h"
 #include "store_pg.h"
+#include "v1.h"
 
 #define LISTEN_BACKLOG 1024
 /* How often the main thread deletes expired sessions and old audit rows. */
@@ -58,27 +60,44 @@ static const char *param(FCGX_Request *fr, const char *name)
     return FCGX_GetParam(name, fr->envp);
 }
 
-/* Reads the body announced by CONTENT_LENGTH into w->body.  Returns 0, or an
- * HTTP status with *err filled: the body is refused, never truncated. */
+/* The rest of a large body, for the route that streams one (http.h). */
+static long fcgx_read(void *ctx, char *buf, size_t len)
+{
+    int n = FCGX_GetStr(buf, len > (1u << 30) ? 1 << 30 : (int)len, (FCGX_Stream *)ctx);
+
+    return n > 0 ? n : -1;
+}
+
+/* Reads the body announced by CONTENT_LENGTH into w->body; a larger one
+ * than fits is left pending (route_dispatch() refuses it, but on the route
+ * that streams it).  Returns 0, or an HTTP status with *err filled: a body
+ * is refused, never truncated. */
 static int read_body(struct worker *w, FCGX_Request *fr, struct http_error *err)
 {
     const char *cl = param(fr, "CONTENT_LENGTH");
-    unsigned long n = 0;
+    unsigned long long n = 0;
 
     w->req.body = w->body;
     w->req.body_len = 0;
+    w->req.body_pending = 0;
+    w->req.body_read = fcgx_read;
+    w->req.body_ctx = fr->in;
     if (!cl || !*cl)
         return 0;
     for (const char *p = cl; *p; p++) {
         if (*p < '0' || *p > '9')
             return http_fail(err, 400, "Cabecera Content-Length invalida");
-        n = n * 10 + (unsigned long)(*p - '0');
-        if (n > HTTP_BODY_MAX)
+        n = n * 10 + (unsigned long long)(*p - '0');
+        if (n > (1ULL << 40))
             return http_fail(err, 413, "Cuerpo de la peticion demasiado grande");
+    }
+    if (n > HTTP_BODY_MAX) {
+        w->req.body_pending = (size_t)n;
+        return 0;
     }
     if (n && FCGX_GetStr(w->body, (int)n, fr->in) != (int)n)
         return http_fail(err, 400, "Cuerpo de la peticion incompleto");
-    w->req.body_len = n;
+    w->req.body_len = (size_t)n;
     return 0;
 }
 
@@ -94,8 +113,15 @@ static void serve(struct worker *w, FCGX_Request *fr)
     r->path = param(fr, "DOCUMENT_URI");
     if (!r->path)
         r->path = param(fr, "SCRIPT_NAME");
+    r->raw_uri = param(fr, "REQUEST_URI");
     r->query = param(fr, "QUERY_STRING");
     r->content_type = param(fr, "CONTENT_TYPE");
+    r->accept = param(fr, "HTTP_ACCEPT");
+    r->if_match = param(fr, "HTTP_IF_MATCH");
+    r->if_none_match = param(fr, "HTTP_IF_NONE_MATCH");
+    r->prefer = param(fr, "HTTP_PREFER");
+    r->acr_method = param(fr, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");
+    r->acr_headers = param(fr, "HTTP_ACCESS_CONTROL_REQUEST_HEADERS");
     r->origin = param(fr, "HTTP_ORIGIN");
     r->sec_fetch_site = param(fr, "HTTP_SEC_FETCH_SITE");
     r->host = param(fr, "HTTP_HOST");
@@ -518,12 +544,17 @@ int main(int argc, char **argv)
                         "all data (ALLOW_EPHEMERAL_SQLITE=1)");
     nthreads = cfg.worker_threads ? cfg.worker_threads : default_threads();
     route_set_threads(nthreads);
+    route_set_metrics(cfg.port, strcmp(cfg.metrics_access, "loopback") == 0);
+    metrics_attach(shm);
     auth_settings_from(&cfg, nthreads, &as);
     auth_configure(&as);
     if (account_init() != CL_OK) {
         wlog(WLOG_ERROR, "libsodium cannot start (no usable random source)");
         return 1;
     }
+    v1_configure(&(struct v1_settings){.require_if_match = cfg.require_if_match,
+                                       .cors_origins = cfg.cors_origins,
+                                       .import_max = cfg.import_max_bytes});
     config_redact(cfg.database_url, shown, sizeof(shown));
 
     /* Signals are taken by main() alone, through sigwait(); the threads

@@ -134,6 +134,7 @@ static const struct {
     {"NGINX_ERROR_LOG_LEVEL", "warning", NULL},
     {"WORKER_MAX_REQUESTS", "-1", NULL},
     {"CLIENT_MAX_REQUESTS", "0", NULL},
+    {"METRICS_ACCESS", "everyone", NULL},
     {"CLIENT_RATE", "fast", NULL},
     {"ALLOW_EPHEMERAL_SQLITE", "yes", NULL},
     {"DYNO", "web 1", NULL},
@@ -152,6 +153,9 @@ static const struct {
     {"LOGIN_MAX_FAILURES", "five", NULL},
     {"LOGIN_THROTTLE_S", "86401", NULL},
     {"AUDIT_RETENTION_DAYS", "0", NULL},
+    {"REQUIRE_IF_MATCH", "true", NULL},
+    {"CORS_ORIGINS", "https://a.example/path", NULL},
+    {"IMPORT_MAX_BYTES", "1024", NULL},
 };
 
 static void test_every_variable_refuses_its_bad_value(void **state)

@@ -33,7 +33,7 @@ static void test_unknown_path(void **state)
     struct fx *f = *state;
     static const char *const paths[] = {
         "/nada", "/cliente/", "/clientes/", "/aniadir/", "/CLIENTE", "/Clientes", "",
-        "//cliente", "/cliente?mail=ejemplo@gmail.com", "/setnombre", "/health/",
+        "//cliente", "/cliente?mail=ejemplo@gmail.com", "/setnombre", "/v2/clientes", "/health/",
         "cliente",
     };
 
@@ -120,8 +120,8 @@ static void test_other_method_never_reaches_handler(void **state)
 /* Secure by default: every route of the table says who may use it. */
 static void test_every_route_declares_its_access(void **state)
 {
-    static const char *const known[] = {"public", "reader", "editor", "admin", "legacy-read",
-                                        "legacy-write"};
+    static const char *const known[] = {"public", "reader",       "editor",  "admin",
+                                        "legacy-read", "legacy-write", "metrics"};
 
     (void)state;
     for (size_t i = 0; i < route_count(); i++) {
@@ -144,6 +144,8 @@ static void test_every_route_declares_its_access(void **state)
             assert_string_equal(route_access(i), "legacy-write");
         if (strncmp(p, "/health", 7) == 0)
             assert_string_equal(route_access(i), "public");
+        if (strcmp(p, "/metrics") == 0) /* closed unless METRICS_ACCESS opens it */
+            assert_string_equal(route_access(i), "metrics");
     }
 }
 
@@ -155,9 +157,22 @@ static void test_route_allowed(void **state)
         {"/", "GET, HEAD"},        {"/cliente", "GET, HEAD"},     {"/clientes", "GET, HEAD"},
         {"/aniadir", "POST"},      {"/eliminar", "DELETE"},       {"/setNombre", "PUT"},
         {"/setApellidos", "PUT"},  {"/setFechaNacimiento", "PUT"}, {"/setDireccion", "PUT"},
-        {"/health", "GET, HEAD"},  {"/health/ready", "GET, HEAD"}, {"/_nginx_error_431", "GET, HEAD"},
+        {"/health", "GET, HEAD"},  {"/health/ready", "GET, HEAD"}, {"/metrics", "GET, HEAD"},
+        {"/_nginx_error_431", "GET, HEAD"},
         /* a row per method where their access differs; Allow is the path's */
         {"/v1/session", "POST, DELETE"}, {"/v1/session", "POST, DELETE"}, {"/v1/me", "GET, HEAD"},
+        /* the API: one path may have several rows (one per role), sharing Allow */
+        {"/v1/clientes", "GET, HEAD, POST, OPTIONS"},
+        {"/v1/clientes", "GET, HEAD, POST, OPTIONS"},
+        {"/v1/clientes.csv", "GET, HEAD, OPTIONS"},
+        {"/v1/clientes/import", "POST, OPTIONS"},
+        {"/v1/clientes/{mail}", "GET, HEAD, PUT, DELETE, PATCH, OPTIONS"},
+        {"/v1/clientes/{mail}", "GET, HEAD, PUT, DELETE, PATCH, OPTIONS"},
+        {"/v1/clientes/{mail}", "GET, HEAD, PUT, DELETE, PATCH, OPTIONS"},
+        {"/v1/clientes/{mail}/history", "GET, HEAD, OPTIONS"},
+        {"/v1/clientes/{mail}/export", "GET, HEAD, OPTIONS"},
+        {"/v1/audit", "GET, HEAD, OPTIONS"},
+        {"/v1/openapi.json", "GET, HEAD, OPTIONS"},
     };
     char allow[64];
 
@@ -171,17 +186,30 @@ static void test_route_allowed(void **state)
     assert_int_equal(route_allowed("/nada", allow, sizeof(allow)), 0);
     assert_int_equal(route_allowed("/cliente/", allow, sizeof(allow)), 0);
     assert_int_equal(route_allowed(NULL, allow, sizeof(allow)), 0);
+    /* a {mail} segment is one segment, percent-encoded, never empty */
+    assert_int_equal(route_allowed("/v1/clientes/", allow, sizeof(allow)), 0);
+    assert_int_equal(route_allowed("/v1/clientes//history", allow, sizeof(allow)), 0);
+    assert_int_equal(route_allowed("/v1/clientes/a/b@x.es", allow, sizeof(allow)), 0);
+    assert_int_equal(route_allowed("/v1/clientes/a@x.es/history/", allow, sizeof(allow)), 0);
     assert_string_equal(allow, "untouched");
     /* the iteration API lists the same table, in the same words */
     assert_int_equal(route_count(), sizeof(cases) / sizeof(cases[0]));
     for (size_t i = 0; i < route_count(); i++) {
         char via_path[64];
         const char *path = route_path(i);
+        char sample[128];
+        const char *brace;
         assert_non_null(path);
         assert_string_equal(path, cases[i].path);
         assert_int_equal(route_allow(i, allow, sizeof(allow)), 0);
         assert_string_equal(allow, cases[i].allow);
-        assert_int_equal(route_allowed(path, via_path, sizeof(via_path)), 1);
+        /* a pattern is found by a path it matches: a mail with an encoded '/' */
+        if ((brace = strstr(path, "{mail}")) != NULL)
+            snprintf(sample, sizeof(sample), "%.*sana%%2Fb%%40x@example.com%s",
+                     (int)(brace - path), path, brace + 6);
+        else
+            snprintf(sample, sizeof(sample), "%s", path);
+        assert_int_equal(route_allowed(sample, via_path, sizeof(via_path)), 1);
         assert_string_equal(via_path, allow);
     }
     assert_null(route_path(route_count()));

@@ -689,7 +689,7 @@ class Refusals(EdgeTestCase):
         # one list of statuses nginx answers itself, one message each
         text = read_conf("http.conf")
         pages = set()
-        for line in re.findall(r"^error_page ([^/]*)/_nginx_error;", text, re.M):
+        for line in re.findall(r"^error_page ([^/$]*)\$error_location;", text, re.M):
             pages.update(int(c) for c in re.findall(r"(?<![=\d])(\d{3})\b", line))
             pages.update(int(c) for c in re.findall(r"=(\d{3})", line))
         pages.discard(494)  # answered by the worker as 431 (test_431_status_line)
@@ -697,6 +697,10 @@ class Refusals(EdgeTestCase):
         self.assertIsNotNone(m)
         messages = {int(c) for c in re.findall(r"^\s*(\d{3})\s", m.group(1), re.M)}
         self.assertEqual(pages, messages)
+        # and a title each, for the problem+json of /v1 (problem_errors.conf)
+        m = re.search(r"map \$status \$error_title \{(.*?)\n\}", text, re.S)
+        self.assertIsNotNone(m)
+        self.assertEqual(pages, {int(c) for c in re.findall(r"^\s*(\d{3})\s", m.group(1), re.M)})
 
 
 # ---------------------------------------------------------------- access log
@@ -730,7 +734,7 @@ class AccessLog(EdgeTestCase):
         go("PUT", "/setDireccion", 200, "/setDireccion", extra=form,
            body=qs(mail=rec["mail"], direccion=rec["direccion"] + "y"))
         go("GET", "/cliente?" + qs(mail=rec["mail"], extra=rec["apellidos"]), 200, "/cliente")
-        go("GET", "/v1/clientes/" + rec["mail"], 404, "/v1/clientes/-")
+        go("GET", "/v1/clientes/" + rec["mail"], 200, "/v1/clientes/-")
         go("GET", "/v1/clientes/%s/x?%s" % (rec["mail"].replace("@", "%40"), qs(mail=rec["mail"])),
            404, "/v1/clientes/-/x")
         go("DELETE", "/eliminar?" + qs(mail=rec["mail"]), 200, "/eliminar")

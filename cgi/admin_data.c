@@ -50,15 +50,6 @@ static void print_counts(FILE *out, const char *what, const struct transfer_coun
             what, n->clients, n->users, n->tokens, n->audit, n->unchanged);
 }
 
-/* "--merge" takes no value: a lone one becomes "--merge=yes" for
- * admin_args(). */
-static void flag(int argc, char **argv, const char *name, char *with_value)
-{
-    for (int i = 0; i < argc; i++)
-        if (strcmp(argv[i], name) == 0)
-            argv[i] = with_value;
-}
-
 static int refused_target(void)
 {
     return admin_fail("the target store holds data: refusing to write into it; --merge adds what "
@@ -89,16 +80,14 @@ static int cmd_migrate(struct admin *a, const struct admin_command *cmd, int arg
 
 static int cmd_copy(struct admin *a, const struct admin_command *cmd, int argc, char **argv)
 {
-    static char merge_opt[] = "--merge=yes";
     const char *pos[2], *merge = NULL, *why = NULL;
-    struct admin_option opts[] = {{"--merge", &merge}, {NULL, NULL}};
+    struct admin_option opts[] = {{"--merge", &merge, true}, {NULL, NULL, false}};
     struct transfer_counts n = {0};
     struct store *from, *to;
     enum cl_err e;
     int rc;
 
     (void)a;
-    flag(argc, argv, "--merge", merge_opt);
     if ((rc = admin_args(cmd, argc, argv, pos, 2, 2, opts)))
         return rc;
     if (strcmp(store_arg(pos[0]), store_arg(pos[1])) == 0)
@@ -159,9 +148,8 @@ static int cmd_export(struct admin *a, const struct admin_command *cmd, int argc
 
 static int cmd_import(struct admin *a, const struct admin_command *cmd, int argc, char **argv)
 {
-    static char merge_opt[] = "--merge=yes";
     const char *pos[1] = {NULL}, *merge = NULL;
-    struct admin_option opts[] = {{"--merge", &merge}, {NULL, NULL}};
+    struct admin_option opts[] = {{"--merge", &merge, true}, {NULL, NULL, false}};
     struct transfer_import *im;
     struct transfer_counts n;
     struct store *s;
@@ -173,7 +161,6 @@ static int cmd_import(struct admin *a, const struct admin_command *cmd, int argc
     enum cl_err e;
     int rc;
 
-    flag(argc, argv, "--merge", merge_opt);
     if ((rc = admin_args(cmd, argc, argv, pos, 0, 1, opts)))
         return rc;
     if (!(s = admin_store(a)))

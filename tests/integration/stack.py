@@ -851,6 +851,16 @@ class Stack:
             raise AssertionError("seeding failed: %s" % out.stderr.strip())
         return int(out.stdout.split()[-1])
 
+    def db_dump(self):
+        """The PostgreSQL store's every row as pg_dump writes them (bytes):
+        what a test of an erasure searches.  (Deleted rows stay in the
+        table's pages until VACUUM reuses them, as in any PostgreSQL
+        database; this is what the database answers.)"""
+        assert self.pg, "db_dump() is PostgreSQL's; SQLite's file is read as it is"
+        return subprocess.run([os.path.join(pgcluster._bindir(), "pg_dump"), "--data-only",
+                               "-d", self.db_path], capture_output=True, check=True,
+                              timeout=60).stdout
+
     @contextlib.contextmanager
     def lock_writes(self, everything=False):
         """Holds the store's write lock until the block ends, as another

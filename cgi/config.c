@@ -74,6 +74,14 @@ static const struct config_var vars[] = {
      .max = 999999, .def = "512",
      .meaning = "requests inside the worker at once; past that nginx answers 503 + `Retry-After` "
                 "at once instead of queueing"},
+    {.name = "CLIENT_MAX_REQUESTS", .kind = CK_INT, F(client_max_requests), .min = 1,
+     .max = 999999, .def = "64",
+     .meaning = "requests one client address may have in nginx at once (a body still arriving "
+                "counts); past that 503 at once. Keep it well under `WORKER_MAX_REQUESTS`"},
+    {.name = "CLIENT_RATE", .kind = CK_INT, F(client_rate), .min = 1, .max = 10000000,
+     .def = "5000",
+     .meaning = "requests a second one client address may make (bursts of 200 pass at once, "
+                "1 000 more are delayed); past that 429"},
     {.name = "ALLOW_EPHEMERAL_SQLITE", .kind = CK_BOOL, F(allow_ephemeral_sqlite), .def = "0",
      .meaning = "on Heroku (`DYNO` set) a SQLite `DATABASE_URL` is refused unless this is `1`: "
                 "see Deploying"},

@@ -36,6 +36,8 @@ struct config {
     int nginx_worker_processes;         /* NGINX_WORKER_PROCESSES; 0: auto */
     char nginx_error_log_level[CONFIG_WORD_MAX]; /* NGINX_ERROR_LOG_LEVEL */
     int worker_max_requests;            /* WORKER_MAX_REQUESTS */
+    int client_max_requests;            /* CLIENT_MAX_REQUESTS */
+    int client_rate;                    /* CLIENT_RATE */
     bool allow_ephemeral_sqlite;        /* ALLOW_EPHEMERAL_SQLITE */
     char dyno[CONFIG_WORD_MAX];         /* DYNO; "" off Heroku */
     char tmpdir[CONFIG_PATH_MAX];       /* TMPDIR */

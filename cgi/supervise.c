@@ -15,6 +15,7 @@
 #include <ftw.h>
 #include <grp.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -90,6 +92,7 @@ static struct {
     long long restart_at;
 
     unsigned long wd_progress;
+    int wd_probe;       /* the watchdog's own connection to the worker; -1 none */
     long long wd_since; /* when connections were first seen waiting with no progress; 0: not */
     long long next_tick;
 
@@ -103,7 +106,7 @@ static struct {
     char line[4096];
     size_t line_len;
 } S = {.listen_fd = -1, .shm_fd = -1, .sig_fd = -1, .nginx_err = -1, .ready_r = -1,
-       .inotify_fd = -1, .devnull = -1, .sock_gid = (gid_t)-1, .run_uid = (uid_t)-1};
+       .inotify_fd = -1, .devnull = -1, .wd_probe = -1, .sock_gid = (gid_t)-1, .run_uid = (uid_t)-1};
 
 /* snprintf that says whether everything fitted. */
 static bool fmt(char *buf, size_t len, const char *f, ...) __attribute__((format(printf, 3, 4)));
@@ -506,7 +509,8 @@ static char *extend(char *text, struct render_var *vars, size_t nvars, char *err
 
 static char *render_conf(char *err, size_t errlen)
 {
-    char port[16], procs[16], maxreq[16], v6[64], *text, *out = NULL;
+    char port[16], procs[16], maxreq[16], client_max[16], client_rate[24], v6[64];
+    char *text, *out = NULL;
     char *allow = render_allow_map(), *real_ip = render_real_ip(&S.cfg.trusted_proxies);
     char *statics = render_static_map();
     char run_dir[PATH_MAX];
@@ -516,6 +520,8 @@ static char *render_conf(char *err, size_t errlen)
     snprintf(procs, sizeof(procs), S.cfg.nginx_worker_processes ? "%d" : "auto",
              S.cfg.nginx_worker_processes);
     snprintf(maxreq, sizeof(maxreq), "%d", S.cfg.worker_max_requests);
+    snprintf(client_max, sizeof(client_max), "%d", S.cfg.client_max_requests);
+    snprintf(client_rate, sizeof(client_rate), "%dr/s", S.cfg.client_rate);
     snprintf(run_dir, sizeof(run_dir), "%.*s", (int)strlen(S.run_dir) - 1, S.run_dir);
     v6[0] = '\0';
     if ((f = fopen("/proc/net/if_inet6", "r")) != NULL) { /* IPv6 is up */
@@ -528,6 +534,8 @@ static char *render_conf(char *err, size_t errlen)
         {"NGINX_USER_LINE", S.user_line},
         {"WORKER_PROCESSES", procs},
         {"MAX_REQUESTS", maxreq},
+        {"CLIENT_MAX_REQUESTS", client_max},
+        {"CLIENT_RATE", client_rate},
         {"ERROR_LOG_LEVEL", S.cfg.nginx_error_log_level},
         {"RUNTIME_DIR", run_dir},
         {"PORT", port},
@@ -1191,6 +1199,45 @@ static bool requests_wait(void)
     return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
+static void probe_close(void)
+{
+    if (S.wd_probe >= 0)
+        close(S.wd_probe);
+    S.wd_probe = -1;
+}
+
+/* nginx keeps its connections to the worker open, and sends requests over
+ * them: a hung worker's requests then wait where the supervisor cannot see
+ * them.  So when the worker shows no progress, the watchdog connects to it
+ * itself: a live worker accepts the connection (progress), a hung one leaves
+ * it waiting on the listening socket, where it is seen. */
+static void probe_open(void)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    int fd;
+
+    if (S.wd_probe >= 0 || getsockname(S.listen_fd, (struct sockaddr *)&ss, &len) != 0)
+        return;
+    if (ss.ss_family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+        if (in->sin_addr.s_addr == htonl(INADDR_ANY))
+            in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    } else if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+        if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
+            in6->sin6_addr = in6addr_loopback;
+    }
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    if (connect(fd, (struct sockaddr *)&ss, len) != 0 && errno != EINPROGRESS) {
+        close(fd);
+        return;
+    }
+    S.wd_probe = fd;
+}
+
 /* The watchdog: a worker whose progress counter has not moved for
  * WORKER_WATCHDOG_S while connections wait for it is hung (stopped, deadlocked,
  * every thread stuck): killed, and restarted like a dead one. */
@@ -1198,12 +1245,20 @@ static void watchdog(long long now)
 {
     unsigned long p;
 
-    if (!S.cfg.worker_watchdog_s || !S.worker.pid || S.phase == STOPPING || S.watchdog_kill)
+    if (!S.cfg.worker_watchdog_s || !S.worker.pid || S.phase == STOPPING || S.watchdog_kill) {
+        probe_close();
         return;
+    }
     p = atomic_load_explicit(&S.shm->progress, memory_order_relaxed);
-    if (p != S.wd_progress || !requests_wait()) {
+    if (p != S.wd_progress) {
         S.wd_progress = p;
         S.wd_since = 0;
+        probe_close();
+        return;
+    }
+    if (!requests_wait()) {
+        S.wd_since = 0;
+        probe_open(); /* no progress and nothing seen waiting: look closer */
         return;
     }
     if (!S.wd_since) { /* first seen waiting without progress: the clock starts */
@@ -1216,6 +1271,7 @@ static void watchdog(long long now)
                     "wait (WORKER_WATCHDOG_S); killing it",
          (int)S.worker.pid, S.cfg.worker_watchdog_s);
     S.watchdog_kill = true;
+    probe_close();
     kill(S.worker.pid, SIGKILL);
 }
 

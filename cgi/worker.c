@@ -16,6 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,12 +31,12 @@
 
 #define LISTEN_BACKLOG 1024
 
+struct pool;
+
 struct worker {
     pthread_t thread;
     int index;
-    int listen_fd;
-    int stop_fd;             /* readable once main() says stop */
-    struct shm_page *shm;    /* progress, for the supervisor's watchdog */
+    struct pool *pool;       /* the connections, shared by every thread */
     struct store *store;
     unsigned long served;
     struct http_request req; /* reused for every request: no per-request allocation */
@@ -112,81 +113,176 @@ static void serve(struct worker *w, FCGX_Request *fr)
         route_dispatch(w->store, r, &res);
 }
 
-/* Blocks until the listening socket has a connection waiting (1) or main()
- * says stop (0).  The socket is shared with the supervisor, so it is never
- * shut down to wake a thread: each thread waits on it and on stop_fd, and
- * EPOLLEXCLUSIVE wakes one idle thread per connection instead of all. */
-static int wait_connection(int ep)
-{
-    struct epoll_event ev[2];
+/* Connections: every thread waits in one epoll set holding the listening
+ * socket, every open connection and the stop eventfd, and takes whichever is
+ * ready (a leader/follower pool).  Each is registered EPOLLONESHOT, so one
+ * thread at a time owns it: a thread reads one request from a connection,
+ * answers it, and hands the connection back to the set.  A connection nginx
+ * keeps open (fastcgi_keep_conn on, upstream keepalive) therefore costs no
+ * thread while it is idle - libfcgi's own loop would pin one to it - and no
+ * connect/accept/close per request. */
+struct pool {
+    int ep;          /* the epoll set */
+    int listen_fd;   /* non-blocking; its connections are blocking */
+    int stop_fd;     /* level-triggered: once readable, every thread leaves */
+    int max_fd;      /* conns[] has a slot per descriptor below this */
+    struct conn **conns; /* by descriptor: only its owner thread touches a slot */
+    struct shm_page *shm;
+};
 
-    for (;;) {
-        int n = epoll_wait(ep, ev, 2, -1);
-        if (n < 0 && errno == EINTR)
+/* One connection from nginx and libfcgi's state for it. */
+struct conn {
+    FCGX_Request fr;
+};
+
+/* epoll data of the two descriptors that are not connections. */
+static char listen_tag, stop_tag;
+
+static int arm(struct pool *p, int op, int fd, void *tag)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = tag};
+
+    return epoll_ctl(p->ep, op, fd, &ev);
+}
+
+static void conn_free(struct pool *p, struct conn *c, int fd)
+{
+    /* libfcgi closes the descriptor itself once it saw the connection end */
+    FCGX_Free(&c->fr, c->fr.ipcFd >= 0);
+    if (fd >= 0 && fd < p->max_fd)
+        p->conns[fd] = NULL;
+    free(c);
+}
+
+/* The listening socket is ready: take what waits (a bounded batch, then the
+ * others get their turn), register each connection, re-arm the socket. */
+static void take_connections(struct pool *p, int index)
+{
+    for (int i = 0; i < 64; i++) {
+        int fd = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        struct conn *c;
+
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+                errno != ECONNABORTED)
+                wlog(WLOG_ERROR, "thread %d: accept: %s", index, strerror(errno));
+            break;
+        }
+        /* a connection proves the worker alive to the supervisor's watchdog */
+        atomic_fetch_add_explicit(&p->shm->progress, 1, memory_order_relaxed);
+        if (fd >= p->max_fd || !(c = calloc(1, sizeof(*c)))) {
+            wlog(WLOG_ERROR, "thread %d: no room for connection %d", index, fd);
+            close(fd);
             continue;
-        if (n <= 0)
-            return 0;
-        for (int i = 0; i < n; i++)
-            if (ev[i].data.u32 == 1)
-                return 0;
-        return 1;
+        }
+        /* No listening socket for libfcgi: it must never accept by itself
+         * (once a connection ends, FCGX_Accept_r would try to). */
+        FCGX_InitRequest(&c->fr, -1, 0);
+        c->fr.ipcFd = fd;
+        /* FCGX_Accept_r first finishes "the previous request", closing the
+         * connection unless it is marked kept: it is, until its first
+         * request says what nginx wants. */
+        c->fr.keepConnection = 1;
+        p->conns[fd] = c;
+        if (arm(p, EPOLL_CTL_ADD, fd, c) != 0) {
+            wlog(WLOG_ERROR, "thread %d: epoll add: %s", index, strerror(errno));
+            conn_free(p, c, fd);
+        }
     }
+    if (arm(p, EPOLL_CTL_MOD, p->listen_fd, &listen_tag) != 0)
+        wlog(WLOG_ERROR, "thread %d: epoll re-arm: %s", index, strerror(errno));
+}
+
+/* One request from a ready connection; the connection goes back to the set
+ * when nginx keeps it, else it is closed. */
+static void serve_connection(struct worker *w, struct pool *p, struct conn *c)
+{
+    int fd = c->fr.ipcFd;
+
+    if (FCGX_Accept_r(&c->fr) < 0) { /* nginx closed it (or it broke) */
+        conn_free(p, c, fd);
+        return;
+    }
+    atomic_fetch_add_explicit(&p->shm->busy, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->shm->progress, 1, memory_order_relaxed);
+    serve(w, &c->fr);
+    /* Whatever of stdin the route did not read, so the connection can carry
+     * the next request. */
+    while (FCGX_GetStr(w->body, (int)sizeof(w->body), c->fr.in) > 0)
+        ;
+    /* libfcgi closes a connection with shutdown() and then waits in poll()
+     * for nginx to close its end, a round trip per request; nothing is left
+     * to read, so close at once: detached requests skip that wait. */
+    if (!c->fr.keepConnection)
+        FCGX_Detach(&c->fr);
+    FCGX_Finish_r(&c->fr);
+    atomic_fetch_sub_explicit(&p->shm->busy, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->shm->progress, 1, memory_order_relaxed);
+    if (c->fr.ipcFd < 0 || arm(p, EPOLL_CTL_MOD, fd, c) != 0)
+        conn_free(p, c, fd);
 }
 
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    struct epoll_event on_listen = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.u32 = 0};
-    struct epoll_event on_stop = {.events = EPOLLIN, .data.u32 = 1};
-    FCGX_Request fr;
-    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct pool *p = w->pool;
 
-    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, w->listen_fd, &on_listen) != 0 ||
-        epoll_ctl(ep, EPOLL_CTL_ADD, w->stop_fd, &on_stop) != 0) {
-        wlog(WLOG_ERROR, "thread %d: epoll: %s", w->index, strerror(errno));
-        if (ep >= 0)
-            close(ep);
-        return NULL;
-    }
-    if (FCGX_InitRequest(&fr, w->listen_fd, 0) != 0) {
-        wlog(WLOG_ERROR, "thread %d: FCGX_InitRequest failed", w->index);
-        close(ep);
-        return NULL;
-    }
     for (;;) {
-        int rc;
-        /* A connection nginx keeps open (fastcgi_keep_conn on) brings its
-         * next request itself; otherwise wait for a new one.  The socket is
-         * non-blocking: another thread may have taken the connection first
-         * (EAGAIN), or the client gone (ECONNABORTED). */
-        if (fr.ipcFd < 0 && !wait_connection(ep))
-            break;
-        rc = FCGX_Accept_r(&fr);
-        if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR || rc == -ECONNABORTED)
+        struct epoll_event ev;
+        int n = epoll_wait(p->ep, &ev, 1, -1);
+
+        if (n < 0 && errno == EINTR)
             continue;
-        if (rc < 0) {
-            wlog(WLOG_ERROR, "thread %d: accept: %s", w->index, strerror(-rc));
+        if (n <= 0) {
+            wlog(WLOG_ERROR, "thread %d: epoll_wait: %s", w->index, strerror(errno));
             break;
         }
-        atomic_fetch_add_explicit(&w->shm->busy, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&w->shm->progress, 1, memory_order_relaxed);
-        serve(w, &fr);
-        /* libfcgi closes a connection with shutdown() and then waits in
-         * poll() for nginx to close its end, holding this thread for a round
-         * trip per request.  Nothing is left to read once stdin is consumed
-         * (no reset can reach nginx), so close at once: detached requests
-         * skip that wait. */
-        while (FCGX_GetStr(w->body, (int)sizeof(w->body), fr.in) > 0)
-            ;
-        if (!fr.keepConnection)
-            FCGX_Detach(&fr);
-        FCGX_Finish_r(&fr);
-        atomic_fetch_sub_explicit(&w->shm->busy, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&w->shm->progress, 1, memory_order_relaxed);
+        if (ev.data.ptr == &stop_tag)
+            break;
+        if (ev.data.ptr == &listen_tag)
+            take_connections(p, w->index);
+        else
+            serve_connection(w, p, ev.data.ptr);
     }
-    FCGX_Free(&fr, 1);
-    close(ep);
     return NULL;
+}
+
+/* The epoll set over the listening socket and the stop eventfd, and the
+ * table of connections (one slot per descriptor the process may open). */
+static int pool_open(struct pool *p, int listen_fd, int stop_fd, struct shm_page *shm)
+{
+    struct rlimit rl;
+    struct epoll_event on_stop = {.events = EPOLLIN, .data.ptr = &stop_tag};
+
+    p->listen_fd = listen_fd;
+    p->stop_fd = stop_fd;
+    p->shm = shm;
+    /* as many connections as nginx may keep: the soft limit up to the hard */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    p->max_fd = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur
+                                                                            : 65536;
+    p->conns = calloc((size_t)p->max_fd, sizeof(*p->conns));
+    p->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (!p->conns || p->ep < 0 || epoll_ctl(p->ep, EPOLL_CTL_ADD, stop_fd, &on_stop) != 0 ||
+        arm(p, EPOLL_CTL_ADD, listen_fd, &listen_tag) != 0) {
+        wlog(WLOG_ERROR, "cannot set up the connection pool: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* After the threads: the connections nginx still kept open, then the set. */
+static void pool_close(struct pool *p)
+{
+    for (int fd = 0; p->conns && fd < p->max_fd; fd++)
+        if (p->conns[fd])
+            conn_free(p, p->conns[fd], fd);
+    free(p->conns);
+    if (p->ep >= 0)
+        close(p->ep);
 }
 
 static int default_threads(void)
@@ -298,6 +394,7 @@ int main(int argc, char **argv)
 {
     static struct config cfg;
     static struct shm_page alone; /* progress nobody reads, without a supervisor */
+    static struct pool pool = {.ep = -1};
     struct shm_page *shm = &alone;
     struct worker *workers = NULL;
     char err[512], shown[CONFIG_URL_MAX], where[LISTEN_PATH_MAX + 16];
@@ -376,14 +473,13 @@ int main(int argc, char **argv)
         warm_up(workers[i].store);
     }
     dropped = geteuid() == 0;
-    if (drop_privileges(&cfg, supervisor) != 0 || FCGX_Init() != 0)
+    if (pool_open(&pool, fd, stop_fd, shm) != 0 || drop_privileges(&cfg, supervisor) != 0 ||
+        FCGX_Init() != 0)
         goto out;
     for (; started < nthreads; started++) {
         struct worker *w = &workers[started];
         w->index = started;
-        w->listen_fd = fd;
-        w->stop_fd = stop_fd;
-        w->shm = shm;
+        w->pool = &pool;
         if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
             wlog(WLOG_ERROR, "cannot start thread %d", started);
             goto stop;
@@ -415,6 +511,7 @@ stop:
     if (rc == 0)
         wlog(WLOG_INFO, "stopped");
 out:
+    pool_close(&pool);
     if (owned && cfg.fcgi_listen.kind == LISTEN_UNIX)
         unlink(cfg.fcgi_listen.path);
     if (fd > STDIN_FILENO)

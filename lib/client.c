@@ -148,6 +148,27 @@ static const char *check_domain(const unsigned char *p, const unsigned char *end
     return NULL;
 }
 
+
+/* What both mail rules check first: 1..max bytes, exactly one '@', a local
+ * part of 1..64 bytes.  Returns NULL with *at on the '@', or the reason. */
+static const char *split_mail(const unsigned char *s, size_t len, size_t max,
+                              const unsigned char **at)
+{
+    const char *why = NULL;
+
+    if (len == 0)
+        return "vacio";
+    if (len > max)
+        return "demasiado largo";
+    if (!(*at = find_at(s, len, &why)))
+        return why;
+    if (*at == s)
+        return "falta la parte local";
+    if ((size_t)(*at - s) > CLIENT_MAIL_LOCAL_MAX)
+        return "parte local demasiado larga";
+    return NULL;
+}
+
 /* A new mail: local@domain, the local part an RFC 5322 dot-atom of at most
  * 64 bytes (atext, dots only between atoms; no quoted strings, comments or
  * obsolete forms), the domain as check_domain(); <= d->max_chars bytes. */
@@ -155,20 +176,12 @@ static const char *validate_mail(const struct client_field_desc *d, const struct
 {
     const unsigned char *s = (const unsigned char *)in->value;
     const unsigned char *at;
-    const char *why = NULL;
     size_t local, len = in->len;
+    const char *why = split_mail(s, len, d->max_chars, &at);
 
-    if (len == 0)
-        return "vacio";
-    if (len > d->max_chars)
-        return "demasiado largo";
-    if (!(at = find_at(s, len, &why)))
+    if (why)
         return why;
     local = (size_t)(at - s);
-    if (local == 0)
-        return "falta la parte local";
-    if (local > CLIENT_MAIL_LOCAL_MAX)
-        return "parte local demasiado larga";
     for (size_t i = 0; i < local; i++) {
         if (s[i] == '.') {
             if (i == 0 || i == local - 1 || s[i - 1] == '.')
@@ -187,20 +200,11 @@ static const char *check_key(const char *v, size_t len)
 {
     const unsigned char *s = (const unsigned char *)v;
     const unsigned char *at;
-    const char *why = NULL;
-    size_t local, dots = 0, label = 0;
+    size_t dots = 0, label = 0;
+    const char *why = split_mail(s, len, CLIENT_MAIL_MAX, &at);
 
-    if (len == 0)
-        return "vacio";
-    if (len > CLIENT_MAIL_MAX)
-        return "demasiado largo";
-    if (!(at = find_at(s, len, &why)))
+    if (why)
         return why;
-    local = (size_t)(at - s);
-    if (local == 0)
-        return "falta la parte local";
-    if (local > CLIENT_MAIL_LOCAL_MAX)
-        return "parte local demasiado larga";
     for (const unsigned char *p = at + 1; p < s + len; p++) {
         if (*p == '.') {
             if (label == 0)

@@ -69,6 +69,8 @@ static void test_defaults(void **state)
     assert_int_equal(c->nginx_worker_processes, 0); /* auto */
     assert_string_equal(c->nginx_error_log_level, "warn");
     assert_int_equal(c->worker_max_requests, 512);
+    assert_int_equal(c->client_max_requests, 64);
+    assert_int_equal(c->client_rate, 5000);
     assert_false(c->allow_ephemeral_sqlite);
     assert_string_equal(c->dyno, "");
     assert_string_equal(c->tmpdir, "/tmp");
@@ -106,6 +108,8 @@ static const struct {
     {"NGINX_WORKER_PROCESSES", "many", NULL},
     {"NGINX_ERROR_LOG_LEVEL", "warning", NULL},
     {"WORKER_MAX_REQUESTS", "-1", NULL},
+    {"CLIENT_MAX_REQUESTS", "0", NULL},
+    {"CLIENT_RATE", "fast", NULL},
     {"ALLOW_EPHEMERAL_SQLITE", "yes", NULL},
     {"DYNO", "web 1", NULL},
     {"TMPDIR", "relative/tmp", NULL},

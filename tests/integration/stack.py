@@ -23,6 +23,9 @@ import time
 import unittest
 import urllib.parse
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from ports import free_port  # noqa: E402  (re-exported: the suites use stack.free_port)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.environ.get("CLIENTES_ROOT") or os.path.join(HERE, "..", ".."))
 WORKER = os.path.abspath(
@@ -61,29 +64,6 @@ LEGACY_KEYS = {
     "direccion": "Direccion",
 }
 FIELDS = ("nombre", "apellidos", "mail", "fecha_nacimiento", "direccion")
-
-
-def free_port():
-    """A port to listen on, above the kernel's ephemeral range: the client
-    sockets of the suites running meanwhile (thousands of connections) take
-    their ports from that range, and one of them could otherwise take a port
-    picked here before nginx binds it."""
-    import random
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            high = int(f.read().split()[1])
-    except (OSError, ValueError, IndexError):
-        high = 60999
-    low = min(high + 1, 64000)
-    for _ in range(200):
-        port = random.randint(low, 65535)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("0.0.0.0", port))
-            except OSError:
-                continue
-        return port
-    raise AssertionError("no free port above the ephemeral range")
 
 
 def qs(*pairs, **params):
@@ -519,6 +499,26 @@ class Stack:
             time.sleep(0.02)
         return False
 
+    def nginx_worker_pids(self):
+        """nginx processes whose parent is nginx (its workers)."""
+        desc = self.descendants()
+        nginx = {pid for pid, (_, exe) in desc.items() if os.path.basename(exe).startswith("nginx")}
+        return {pid for pid in nginx if desc[pid][0] in nginx}
+
+    def reload_nginx(self, timeout=10.0):
+        """SIGHUP to clientes-web, which reloads nginx; returns once only new
+        nginx workers run (they start without the old ones' kept connections
+        to the worker)."""
+        old = self.nginx_worker_pids()
+        self.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            now = self.nginx_worker_pids()
+            if now and not now & old:
+                return
+            time.sleep(0.02)
+        self.fail("nginx did not reload within %.0f s" % timeout)
+
     def nginx_master_pids(self):
         """nginx processes whose parent is not nginx (the master)."""
         desc = self.descendants()
@@ -875,16 +875,41 @@ def processes_of_run(path, marker=None):
     return out
 
 
-def socket_count(pid):
-    """Sockets a process holds: for the worker, its listening one plus one per
-    connection it has accepted (how a test sees a request reach it)."""
-    n = 0
-    for fd in os.listdir("/proc/%d/fd" % pid):
+# The sleeps of SQLite's busy handler (usleep -> nanosleep or clock_nanosleep),
+# by architecture: how a test sees a write waiting for a lock it holds.
+_SLEEP_SYSCALLS = {"x86_64": {35, 230}, "aarch64": {101, 115}}
+
+
+def waiting_for_lock(pid):
+    """Whether a thread of process pid sleeps in SQLite's busy handler: a
+    request is inside the worker, waiting for the lock the test holds.  (With
+    the connections nginx keeps open, a new socket no longer says that a
+    request arrived.)"""
+    sleeps = _SLEEP_SYSCALLS.get(os.uname().machine)
+    if sleeps is None:
+        raise AssertionError("no sleep syscall numbers for %s" % os.uname().machine)
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return False
+    for tid in tasks:
         try:
-            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
+            with open("/proc/%d/task/%s/syscall" % (pid, tid)) as f:
+                first = f.read().split()[:1]
         except OSError:
-            pass
-    return n
+            continue
+        if first and first[0].isdigit() and int(first[0]) in sleeps:
+            return True
+    return False
+
+
+def wait_waiting_for_lock(pid, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if waiting_for_lock(pid):
+            return True
+        time.sleep(0.005)
+    return False
 
 
 def port_refuses(port, timeout=1.0):

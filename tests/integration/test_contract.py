@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""test_contract.py - the HTTP contract of docs API.md (shared/API.md), over the
+"""test_contract.py - the HTTP contract of docs/API.md, over the
 real stack: the old service's own test scenario in its order, every route,
 every row of the error table, the headers."""
 import datetime

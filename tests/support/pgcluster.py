@@ -28,6 +28,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ports import free_port  # noqa: E402
+
 PASSWORD = "clientes-test-secret"
 APP_USER = "clientes"
 
@@ -60,26 +63,6 @@ def _others_can_enter(path):
         if path == "/":
             return True
         path = os.path.dirname(path)
-
-
-def _free_port():
-    """Above the kernel's ephemeral range: the client sockets of the tests
-    running meanwhile cannot take it before the server binds it."""
-    import random
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            high = int(f.read().split()[1])
-    except (OSError, ValueError, IndexError):
-        high = 60999
-    for _ in range(200):
-        port = random.randint(min(high + 1, 64000), 65535)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free port above the ephemeral range")
 
 
 class Cluster:
@@ -169,7 +152,7 @@ class Cluster:
         with open(os.path.join(data, "postgresql.conf"), "a") as f:
             f.write("\n".join(conf) + "\n")
         for attempt in range(5):
-            self.port = _free_port()
+            self.port = free_port("127.0.0.1")
             if self._spawn():
                 break
         else:

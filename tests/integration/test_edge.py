@@ -682,7 +682,9 @@ class Refusals(EdgeTestCase):
         # one list of statuses nginx answers itself, one message each
         text = read_conf("http.conf")
         pages = set()
-        for line in re.findall(r"^error_page ([^/]*)/_nginx_error;", text, re.M):
+        # (their location: JSON, or for a browser HTML; conf/ui.conf)
+        for line in re.findall(r"^error_page ([^/$]*)(?:/_nginx_error|\$nginx_error_uri);",
+                               text, re.M):
             pages.update(int(c) for c in re.findall(r"(?<![=\d])(\d{3})\b", line))
             pages.update(int(c) for c in re.findall(r"=(\d{3})", line))
         pages.discard(494)  # answered by the worker as 431 (test_431_status_line)
@@ -690,6 +692,11 @@ class Refusals(EdgeTestCase):
         self.assertIsNotNone(m)
         messages = {int(c) for c in re.findall(r"^\s*(\d{3})\s", m.group(1), re.M)}
         self.assertEqual(pages, messages)
+        # and one title each on the page a browser gets
+        m = re.search(r"map \$status \$error_titulo \{(.*?)\n\}", read_conf("ui.conf"), re.S)
+        self.assertIsNotNone(m)
+        titles = {int(c) for c in re.findall(r"^\s*(\d{3})\s", m.group(1), re.M)}
+        self.assertLessEqual(pages, titles)
 
 
 # ---------------------------------------------------------------- access log

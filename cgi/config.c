@@ -42,6 +42,7 @@ struct config_var {
 
 static const char *const nginx_levels[] = {"debug", "info", "notice", "warn", "error",
                                            "crit",  "alert", "emerg", NULL};
+static const char *const legacy_modes[] = {"token", "open", NULL};
 
 /* The table.  Order: as README lists them. */
 static const struct config_var vars[] = {
@@ -111,6 +112,28 @@ static const struct config_var vars[] = {
      .meaning = "started as root, the worker drops to this user (and its group) once its store "
                 "is open, and nginx's workers run as it; only its group may use the worker's "
                 "socket"},
+    {.name = "LEGACY_AUTH", .kind = CK_CHOICE, F(legacy_auth), .choices = legacy_modes,
+     .def = "token",
+     .meaning = "`token`: the old service's routes need `Authorization: Bearer` (reads a reader, "
+                "writes an editor); `open`: exactly the old service, anyone may read and change "
+                "every client (said at start and in `/health/ready`)"},
+    {.name = "SESSION_IDLE_MINUTES", .kind = CK_INT, F(session_idle_minutes), .min = 1,
+     .max = 1440, .def = "30", .meaning = "a browser session unused this long is over"},
+    {.name = "SESSION_ABSOLUTE_HOURS", .kind = CK_INT, F(session_absolute_hours), .min = 1,
+     .max = 720, .def = "12", .meaning = "a browser session this old is over, used or not"},
+    {.name = "LOGIN_CONCURRENCY", .kind = CK_INT, F(login_concurrency), .min = 1, .max = 1024,
+     .min_auto = true, .def = "auto", .shown = "`auto`: half of `WORKER_THREADS`",
+     .meaning = "password checks (about 20 ms and 19 MiB each) run at once; one more login is "
+                "answered 503 + `Retry-After`, so logins never hold every thread"},
+    {.name = "LOGIN_MAX_FAILURES", .kind = CK_INT, F(login_max_failures), .min = 1, .max = 100,
+     .def = "5",
+     .meaning = "failed logins of one account within `LOGIN_THROTTLE_S` after which its logins "
+                "get 429 + `Retry-After` until that window ends (no permanent lock-out)"},
+    {.name = "LOGIN_THROTTLE_S", .kind = CK_INT, F(login_throttle_s), .min = 1, .max = 86400,
+     .def = "900", .meaning = "the window, in seconds, of `LOGIN_MAX_FAILURES`"},
+    {.name = "AUDIT_RETENTION_DAYS", .kind = CK_INT, F(audit_retention_days), .min = 1,
+     .max = 36500, .def = "365",
+     .meaning = "the worker deletes audit rows older than this, at start and every hour"},
 };
 
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
@@ -315,7 +338,13 @@ static int parse_one(const struct config_var *v, const char *s, struct config *c
         for (const char *const *ch = v->choices; *ch; ch++)
             if (strcmp(s, *ch) == 0)
                 return copy_text(v, s, field, why, whylen);
-        return BAD("must be one of debug, info, notice, warn, error, crit, alert, emerg");
+        {
+            size_t n = (size_t)snprintf(why, whylen, "must be one of ");
+            for (const char *const *ch = v->choices; *ch && n < whylen; ch++)
+                n += (size_t)snprintf(why + n, whylen - n, "%s%s", ch == v->choices ? "" : ", ",
+                                      *ch);
+            return -1;
+        }
     case CK_LOG_LEVEL:
         for (int l = WLOG_ERROR; l <= WLOG_DEBUG; l++)
             if (strcmp(s, wlog_level_name((enum wlog_level)l)) == 0) {

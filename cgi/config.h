@@ -48,6 +48,13 @@ struct config {
     int worker_watchdog_s;              /* WORKER_WATCHDOG_S; 0: off */
     enum wlog_level log_level;          /* LOG_LEVEL */
     char user[CONFIG_WORD_MAX];         /* CLIENTES_USER */
+    char legacy_auth[CONFIG_WORD_MAX];  /* LEGACY_AUTH: "token" or "open" */
+    int session_idle_minutes;           /* SESSION_IDLE_MINUTES */
+    int session_absolute_hours;         /* SESSION_ABSOLUTE_HOURS */
+    int login_concurrency;              /* LOGIN_CONCURRENCY; 0: auto */
+    int login_max_failures;             /* LOGIN_MAX_FAILURES */
+    int login_throttle_s;               /* LOGIN_THROTTLE_S */
+    int audit_retention_days;           /* AUDIT_RETENTION_DAYS */
 };
 
 /* Reads every variable of the table from the environment into *c (an unset or

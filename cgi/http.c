@@ -125,6 +125,12 @@ int http_fail(struct http_error *err, int status, const char *fmt, ...)
     err->status = status;
     err->allow = NULL;
     err->retry_after = 0;
+    err->headers = NULL;
+    err->style = HTTP_ERRORS_LEGACY;
+    err->type = NULL;
+    err->title = NULL;
+    err->members = NULL;
+    err->members_ctx = NULL;
     va_start(ap, fmt);
     vsnprintf(err->mensaje, sizeof(err->mensaje), fmt, ap);
     va_end(ap);
@@ -355,9 +361,13 @@ static int put(struct http_response *res, const char *buf, size_t len)
     return 0;
 }
 
-int http_begin(struct http_response *res, int status, const char *extra, long content_length)
+#define JSON_TYPE "application/json; charset=utf-8"
+#define PROBLEM_TYPE "application/problem+json"
+
+int http_begin_type(struct http_response *res, int status, const char *content_type,
+                    const char *extra, long content_length)
 {
-    char head[512], length[40] = ""; /* no Content-Length for a streamed body */
+    char head[1024], length[40] = "", ctype[128] = ""; /* no Content-Length for a streamed body */
     int n;
 
     if (res->started)
@@ -366,12 +376,18 @@ int http_begin(struct http_response *res, int status, const char *extra, long co
     res->status = status;
     if (content_length >= 0)
         snprintf(length, sizeof(length), "Content-Length: %ld\r\n", content_length);
-    n = snprintf(head, sizeof(head),
-                 "Status: %d %s\r\nContent-Type: application/json; charset=utf-8\r\n%s%s\r\n",
-                 status, http_reason(status), length, extra ? extra : "");
+    if (content_type)
+        snprintf(ctype, sizeof(ctype), "Content-Type: %s\r\n", content_type);
+    n = snprintf(head, sizeof(head), "Status: %d %s\r\n%s%s%s\r\n", status, http_reason(status),
+                 ctype, length, extra ? extra : "");
     if (n < 0 || (size_t)n >= sizeof(head))
         return -1;
     return put(res, head, (size_t)n);
+}
+
+int http_begin(struct http_response *res, int status, const char *extra, long content_length)
+{
+    return http_begin_type(res, status, JSON_TYPE, extra, content_length);
 }
 
 int http_write(struct http_response *res, const char *buf, size_t len)
@@ -389,27 +405,53 @@ int http_send_json(struct http_response *res, int status, const char *extra, con
     return http_write(res, body, len);
 }
 
+/* Room for a problem's members beyond the four (a list of invalid fields). */
+#define PROBLEM_EXTRA 8192
+
 int http_send_error(struct http_response *res, const struct http_error *err)
 {
-    /* every byte of mensaje escaped (\u00xx) still fits */
-    char extra[128] = "", body[HTTP_MESSAGE_MAX * 6 + 64], status[8];
+    /* every byte of mensaje escaped (\u00xx) still fits, and the members */
+    char extra[768] = "", body[HTTP_MESSAGE_MAX * 6 + 512 + PROBLEM_EXTRA], status[8];
+    bool problem = err->style == HTTP_ERRORS_PROBLEM;
     struct json_buf b;
     struct json j;
-    int n = 0;
+    size_t n = 0;
+    int w;
 
     if (res->started)
         return -1;
-    if (err->allow)
-        n += snprintf(extra + n, sizeof(extra) - (size_t)n, "Allow: %s\r\n", err->allow);
-    if (err->retry_after > 0)
-        snprintf(extra + n, sizeof(extra) - (size_t)n, "Retry-After: %d\r\n", err->retry_after);
+    if (err->allow && (w = snprintf(extra + n, sizeof(extra) - n, "Allow: %s\r\n", err->allow)) > 0)
+        n += (size_t)w;
+    if (err->retry_after > 0 && n < sizeof(extra) &&
+        (w = snprintf(extra + n, sizeof(extra) - n, "Retry-After: %d\r\n", err->retry_after)) > 0)
+        n += (size_t)w;
+    if (err->headers && n < sizeof(extra))
+        n += (size_t)snprintf(extra + n, sizeof(extra) - n, "%s", err->headers);
+    if (n >= sizeof(extra))
+        return -1; /* cannot happen: the lines are the service's own, and short */
     snprintf(status, sizeof(status), "%d", err->status);
-    json_buf_init(&b, body, sizeof(body));
-    json_init(&j, json_buf_write, &b);
-    json_obj_open(&j, NULL);
-    json_put_str(&j, "mensaje", err->mensaje);
-    json_put_str(&j, "status", status);
-    if (json_obj_close(&j))
-        return -1; /* cannot happen: the buffer holds the longest message */
-    return http_send_json(res, err->status, extra, b.data, b.len);
+    for (int with_members = 1; with_members >= 0; with_members--) {
+        json_buf_init(&b, body, sizeof(body));
+        json_init(&j, json_buf_write, &b);
+        json_obj_open(&j, NULL);
+        if (problem) {
+            json_put_str(&j, "type", err->type ? err->type : "about:blank");
+            json_put_str(&j, "title", err->title ? err->title : http_reason(err->status));
+            json_put_int(&j, "status", err->status);
+            json_put_str(&j, "detail", err->mensaje);
+            if (err->members && with_members)
+                err->members(&j, err->members_ctx);
+        } else {
+            json_put_str(&j, "mensaje", err->mensaje);
+            json_put_str(&j, "status", status);
+        }
+        if (json_obj_close(&j) == 0)
+            break;
+        /* members too long for the buffer: the four members alone always fit */
+        if (!with_members)
+            return -1;
+    }
+    if (http_begin_type(res, err->status, problem ? PROBLEM_TYPE : JSON_TYPE, extra, (long)b.len))
+        return -1;
+    return http_write(res, b.data, b.len);
 }

@@ -37,13 +37,35 @@ struct http_param {
     size_t value_len;
 };
 
+struct json;
+
+/* How an error is written: the legacy contract's shape, or RFC 9457's. */
+enum http_error_style {
+    HTTP_ERRORS_LEGACY = 0, /* {"mensaje":"...","status":"<code>"}, application/json */
+    HTTP_ERRORS_PROBLEM     /* {"type","title","status","detail"}, application/problem+json */
+};
+
 /* An error to send: the status, the Spanish `mensaje`, and the extra headers
- * some statuses need (Allow for 405, Retry-After for 503). */
+ * some statuses need (Allow for 405, Retry-After for 503 and 429,
+ * WWW-Authenticate for 401).  http_fail() resets every other field; the
+ * renderer of the route (send_error() in route.c) sets the style. */
 struct http_error {
     int status;
-    char mensaje[HTTP_MESSAGE_MAX];
+    char mensaje[HTTP_MESSAGE_MAX]; /* the problem's `detail` */
     const char *allow;  /* e.g. "GET, HEAD"; NULL for none */
     int retry_after;    /* seconds; 0 for none */
+    /* More complete header lines ("Name: value\r\n"), e.g. WWW-Authenticate
+     * or a Set-Cookie that clears a dead session; NULL for none. */
+    const char *headers;
+    enum http_error_style style;
+    /* HTTP_ERRORS_PROBLEM: the problem's `type` (NULL: "about:blank", whose
+     * `title` is the status's reason phrase) and `title` (NULL: the reason
+     * phrase), and a writer of further members (RFC 9457 extensions, e.g. a
+     * list of invalid fields) called inside the object; NULL for none. */
+    const char *type;
+    const char *title;
+    void (*members)(struct json *j, const void *ctx);
+    const void *members_ctx;
 };
 
 /* A request as the worker sees it.  The strings are borrowed from whoever
@@ -62,6 +84,11 @@ struct http_request {
     const char *sec_fetch_site; /* the Sec-Fetch-Site header */
     const char *host;           /* the Host header: the request's own authority */
     const char *scheme;         /* "http" or "https" as the client used it */
+    /* Credentials (cgi/auth.h); each may be NULL.  Never logged. */
+    const char *authorization;  /* the Authorization header */
+    const char *cookie;         /* the Cookie header */
+    const char *csrf_token;     /* the X-CSRF-Token header */
+    const char *client_addr;    /* the client's address (nginx's, after TRUSTED_PROXIES) */
     char request_id[HTTP_REQUEST_ID_MAX + 1]; /* sanitised X-Request-Id, for logs */
 
     struct http_param params[HTTP_MAX_PARAMS];
@@ -135,6 +162,10 @@ void http_response_init(struct http_response *res, http_write_fn fn, void *ctx, 
  * lines, or NULL).  Returns 0 or -1 when the write failed. */
 int http_begin(struct http_response *res, int status, const char *extra, long content_length);
 
+/* http_begin() with another Content-Type (NULL: none, for a 204 or 304). */
+int http_begin_type(struct http_response *res, int status, const char *content_type,
+                    const char *extra, long content_length);
+
 /* Appends body bytes (dropped for HEAD).  Returns 0 or -1. */
 int http_write(struct http_response *res, const char *buf, size_t len);
 
@@ -142,10 +173,13 @@ int http_write(struct http_response *res, const char *buf, size_t len);
 int http_send_json(struct http_response *res, int status, const char *extra, const char *body,
                    size_t len);
 
-/* The one place that renders an error: {"mensaje":"...","status":"<code>"}
- * (written by json.h, escaped) with its Allow / Retry-After headers.  Does
- * nothing if the response was already started (the status line is gone; the
- * caller logs instead).  Returns 0 or -1. */
+/* The one place that renders an error, in err->style: the legacy
+ * {"mensaje":"...","status":"<code>"} (application/json), or RFC 9457's
+ * {"type":"about:blank","title":"Unauthorized","status":401,"detail":"..."}
+ * (application/problem+json; detail is the mensaje), both written by json.h,
+ * with the Allow / Retry-After / further header lines.  Does nothing if the
+ * response was already started (the status line is gone; the caller logs
+ * instead).  Returns 0 or -1. */
 int http_send_error(struct http_response *res, const struct http_error *err);
 
 /* Fills *err; returns err->status so handlers can `return http_fail(...)`. */

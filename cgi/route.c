@@ -2,10 +2,14 @@
  * parameters, call the library, render the JSON. */
 #include "route.h"
 
+#include <cjson/cJSON.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "accounts.h"
+#include "auth.h"
 #include "client.h"
 #include "json.h"
 #include "log.h"
@@ -32,10 +36,12 @@ struct route_ctx {
     struct http_request *req;
     struct http_response *res;
     const struct route *rt; /* NULL for an unknown path */
+    unsigned methods;       /* what the rows of the path take together (Allow) */
     struct http_error err;
     char detail[256]; /* what to log for a 5xx: a library detail, never a value */
     bool quiet;       /* a refusal by design (the whole-list cap): not logged */
     char allow[64];   /* the Allow value err.allow points to */
+    struct auth auth; /* who is asking (auth.h), before any handler runs */
     struct json_buf out;
     char buf[BODY_MAX];
 };
@@ -50,10 +56,12 @@ enum route_flag {
     ROUTE_WHOLE_LIST = 1 << 0,
 };
 
-/* How a route's errors are rendered.  One style today; the /v1 API
- * (problem+json) and /ui (HTML) add theirs here and in send_error(). */
+/* How a route's errors are rendered (send_error()); /ui (HTML) adds its
+ * own here.  A path no route matches gets the style of its prefix
+ * (path_errors()). */
 enum route_errors {
     ROUTE_ERRORS_LEGACY = 0, /* {"mensaje":"...","status":"<code>"} */
+    ROUTE_ERRORS_PROBLEM,    /* RFC 9457 application/problem+json: the /v1 API */
 };
 
 /* Who may use a route: a column of the table, never an `if` in a handler.
@@ -120,7 +128,7 @@ static int lib_fail(struct route_ctx *c, enum cl_err e, const struct manager_rej
         return http_fail(&c->err, 404, "%s", c->rt->not_found ? c->rt->not_found : "No existe");
     case CL_EXISTS:
         http_fail(&c->err, 405, "El mail del cliente proporcionado ya existe");
-        set_allow(c, c->rt->methods);
+        set_allow(c, c->methods);
         return 405;
     case CL_STORAGE:
         snprintf(c->detail, sizeof(c->detail), "%s: %s", cl_strerror(e), store_errmsg(c->store));
@@ -128,7 +136,9 @@ static int lib_fail(struct route_ctx *c, enum cl_err e, const struct manager_rej
     case CL_CONFLICT:
         return http_fail(&c->err, 409, "El cliente ha cambiado entretanto");
     case CL_DENIED:
-        return http_fail(&c->err, 401, "Credenciales no validas");
+        http_fail(&c->err, 401, "Credenciales no validas");
+        c->err.headers = AUTH_CHALLENGE "\r\n";
+        return 401;
     case CL_THROTTLED:
         http_fail(&c->err, 429, "Demasiados intentos; intentelo mas tarde");
         c->err.retry_after = 60;
@@ -227,6 +237,7 @@ static int h_ready(struct route_ctx *c)
 {
     const char *reason = NULL;
     enum cl_err e = store_ready(c->store, &reason);
+    struct json j;
 
     if (e) {
         lib_fail(c, e, NULL);
@@ -234,7 +245,15 @@ static int h_ready(struct route_ctx *c)
                  reason ? reason : cl_strerror(e));
         return 503;
     }
-    return h_health(c);
+    if (auth_settings()->legacy != AUTH_LEGACY_OPEN)
+        return h_health(c);
+    /* said wherever an operator looks: the old routes are open to anyone */
+    begin_body(c, &j);
+    json_obj_open(&j, NULL);
+    json_put_str(&j, "status", "ok");
+    json_put_str(&j, "legacy_auth", "open");
+    json_obj_close(&j);
+    return send_body(c, &j);
 }
 
 /* nginx's own 431 (a header too large), sent here by its error_page so that
@@ -374,6 +393,150 @@ static int h_set(struct route_ctx *c)
     return send_result(c);
 }
 
+/* ---- sessions and the caller (/v1/session, /v1/me) ------------------- */
+
+static bool json_body(const struct http_request *r)
+{
+    static const char json[] = "application/json";
+    const char *t = r->content_type;
+    size_t n = sizeof(json) - 1;
+
+    return t && strncasecmp(t, json, n) == 0 && (t[n] == '\0' || t[n] == ';' || t[n] == ' ');
+}
+
+/* The two strings of a login body {"username": ..., "password": ...},
+ * nothing else in it; *doc owns them (cJSON_Delete after). */
+static int login_body(struct route_ctx *c, cJSON **doc, const cJSON **user, const cJSON **pw)
+{
+    const char *end = NULL;
+    cJSON *d, *m;
+    int n = 0;
+
+    *doc = NULL;
+    if (!json_body(c->req))
+        return http_fail(&c->err, 415, "El cuerpo debe ser application/json");
+    d = cJSON_ParseWithLengthOpts(c->req->body, c->req->body_len, &end, 0);
+    while (d && end && end < c->req->body + c->req->body_len &&
+           (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+        end++;
+    if (!d || end != c->req->body + c->req->body_len) {
+        cJSON_Delete(d);
+        return http_fail(&c->err, 400, "El cuerpo no es JSON valido");
+    }
+    *doc = d;
+    *user = cJSON_GetObjectItemCaseSensitive(d, "username");
+    *pw = cJSON_GetObjectItemCaseSensitive(d, "password");
+    cJSON_ArrayForEach(m, d) n++;
+    if (!cJSON_IsObject(d) || n != 2 || !cJSON_IsString(*user) || !cJSON_IsString(*pw) ||
+        *user == *pw)
+        return http_fail(&c->err, 422, "Se esperaba {\"username\": texto, \"password\": texto}");
+    return 0;
+}
+
+/* POST /v1/session: a password login; the session's id goes out as the
+ * cookie, its CSRF token in the body. */
+static int h_session_create(struct route_ctx *c)
+{
+    const struct auth_settings *as = auth_settings();
+    const cJSON *user = NULL, *pw = NULL;
+    struct accounts_session se;
+    char cookie[160];
+    long retry = 0;
+    struct json j;
+    cJSON *doc;
+    enum cl_err e;
+    int st;
+
+    if ((st = login_body(c, &doc, &user, &pw))) {
+        cJSON_Delete(doc);
+        return st;
+    }
+    if (!auth_hash_begin()) { /* every password check slot is taken */
+        explicit_bzero(pw->valuestring, strlen(pw->valuestring));
+        cJSON_Delete(doc);
+        http_fail(&c->err, 503, "Demasiados inicios de sesion a la vez; intentelo de nuevo");
+        c->err.retry_after = 1;
+        c->quiet = true;
+        return 503;
+    }
+    e = accounts_login(c->store, &as->accounts, user->valuestring, pw->valuestring,
+                       strlen(pw->valuestring), &se, &retry);
+    auth_hash_end();
+    explicit_bzero(pw->valuestring, strlen(pw->valuestring));
+    cJSON_Delete(doc);
+    if (e == CL_DENIED) { /* one message whatever was wrong */
+        http_fail(&c->err, 401, "Usuario o contrasena incorrectos");
+        c->err.headers = AUTH_CHALLENGE "\r\n";
+        return 401;
+    }
+    if (e == CL_THROTTLED) {
+        http_fail(&c->err, 429, "Demasiados intentos fallidos para esta cuenta; intentelo mas tarde");
+        c->err.retry_after = retry > 0 ? (int)retry : 1;
+        return 429;
+    }
+    if (e)
+        return lib_fail(c, e, NULL);
+    if (auth_cookie_set(cookie, sizeof(cookie), se.id)) {
+        snprintf(c->detail, sizeof(c->detail), "session cookie does not fit");
+        explicit_bzero(&se, sizeof(se));
+        return http_fail(&c->err, 500, "Error interno");
+    }
+    begin_body(c, &j);
+    json_obj_open(&j, NULL);
+    json_put_str(&j, "username", se.who.user);
+    json_put_str(&j, "role", role_name(se.who.role));
+    json_put_str(&j, "csrf_token", se.who.csrf);
+    json_obj_close(&j);
+    explicit_bzero(&se, sizeof(se));
+    if (j.failed)
+        return send_body(c, &j);
+    http_send_json(c->res, 200, cookie, c->out.data, c->out.len);
+    explicit_bzero(cookie, sizeof(cookie));
+    return 200;
+}
+
+/* DELETE /v1/session: logs out; the session is deleted server-side and the
+ * cookie cleared. */
+static int h_session_delete(struct route_ctx *c)
+{
+    const struct auth_settings *as = auth_settings();
+    char clear[160];
+    enum cl_err e;
+
+    if (c->auth.who.kind != PRINCIPAL_SESSION)
+        return http_fail(&c->err, 400, "Esta peticion no usa una sesion");
+    e = accounts_logout(c->store, &as->accounts, c->auth.session_id, SESSION_ID_LEN);
+    if (e && e != CL_NOT_FOUND) /* not found: ended meanwhile, as asked */
+        return lib_fail(c, e, NULL);
+    auth_cookie_clear(clear, sizeof(clear));
+    http_begin_type(c->res, 204, NULL, clear, -1);
+    return 204;
+}
+
+/* GET /v1/me: who the caller is and how they authenticated. */
+static int h_me(struct route_ctx *c)
+{
+    const struct principal *p = &c->auth.who;
+    struct json j;
+
+    begin_body(c, &j);
+    json_obj_open(&j, NULL);
+    if (p->user[0])
+        json_put_str(&j, "username", p->user);
+    json_put_str(&j, "role", role_name(p->role));
+    json_put_str(&j, "via", auth_via(&c->auth));
+    if (p->kind == PRINCIPAL_TOKEN) {
+        json_obj_open(&j, "token");
+        json_put_int(&j, "id", p->token_id);
+        json_put_str(&j, "label", p->token_label);
+        json_obj_close(&j);
+    }
+    if (p->kind == PRINCIPAL_SESSION)
+        json_put_str(&j, "csrf_token", p->csrf);
+    json_obj_close(&j);
+    return send_body(c, &j);
+}
+
 #define GET_ROUTE (HTTP_GET | HTTP_HEAD)
 /* clang-format off: one route per row reads as a table */
 static const struct route routes[] = {
@@ -404,6 +567,14 @@ static const struct route routes[] = {
     {.path = "/health/ready", .methods = GET_ROUTE, .access = ACCESS_PUBLIC, .handler = h_ready},
     {.path = "/_nginx_error_431", .methods = GET_ROUTE, .access = ACCESS_PUBLIC,
      .handler = h_header_too_large},
+    /* sessions: the login itself is public (nginx limits it per client);
+     * logging out needs the session it ends */
+    {.path = "/v1/session", .methods = HTTP_POST, .access = ACCESS_PUBLIC,
+     .handler = h_session_create, .errors = ROUTE_ERRORS_PROBLEM},
+    {.path = "/v1/session", .methods = HTTP_DELETE, .access = ACCESS_READER,
+     .handler = h_session_delete, .errors = ROUTE_ERRORS_PROBLEM},
+    {.path = "/v1/me", .methods = GET_ROUTE, .access = ACCESS_READER, .handler = h_me,
+     .errors = ROUTE_ERRORS_PROBLEM},
 };
 /* clang-format on */
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -415,14 +586,26 @@ static bool matches(const struct route *rt, const char *path)
     return strcmp(rt->path, path) == 0;
 }
 
-static const struct route *find(const char *path)
+/* The row of `path` that takes method m, or else the first row of `path`
+ * (NULL when no row has it); *methods: what all the rows of `path` take
+ * together (a path may have a row per method: their access differs). */
+static const struct route *find(const char *path, enum http_method m, unsigned *methods)
 {
+    const struct route *first = NULL, *hit = NULL;
+
+    *methods = 0;
     if (!path)
         return NULL;
-    for (size_t i = 0; i < NROUTES; i++)
-        if (matches(&routes[i], path))
-            return &routes[i];
-    return NULL;
+    for (size_t i = 0; i < NROUTES; i++) {
+        if (!matches(&routes[i], path))
+            continue;
+        *methods |= routes[i].methods;
+        if (!first)
+            first = &routes[i];
+        if (!hit && (routes[i].methods & (unsigned)m))
+            hit = &routes[i];
+    }
+    return hit ? hit : first;
 }
 
 size_t route_count(void)
@@ -437,9 +620,12 @@ const char *route_path(size_t i)
 
 int route_allow(size_t i, char *buf, size_t len)
 {
+    unsigned methods;
+
     if (i >= NROUTES || !buf || len == 0)
         return -1;
-    return http_allow_format(routes[i].methods, buf, len);
+    find(routes[i].path, HTTP_OTHER, &methods);
+    return http_allow_format(methods, buf, len);
 }
 
 const char *route_access(size_t i)
@@ -458,9 +644,9 @@ const char *route_access(size_t i)
 
 int route_allowed(const char *path, char *buf, size_t len)
 {
-    const struct route *rt = find(path);
+    unsigned methods;
 
-    if (!rt || http_allow_format(rt->methods, buf, len) != 0)
+    if (!find(path, HTTP_OTHER, &methods) || http_allow_format(methods, buf, len) != 0)
         return 0;
     return 1;
 }
@@ -489,10 +675,99 @@ static int run_handler(struct route_ctx *c)
     return st;
 }
 
-/* The one place an error response is rendered, in the route's style. */
-static void send_error(const struct route_ctx *c)
+/* The error style of a path no route has: its prefix's. */
+static enum route_errors path_errors(const char *path)
 {
+    return path && strncmp(path, "/v1/", 4) == 0 ? ROUTE_ERRORS_PROBLEM : ROUTE_ERRORS_LEGACY;
+}
+
+/* The one place an error response is rendered, in the route's style (a
+ * path without a route: its prefix's, path_errors()). */
+static void send_error(struct route_ctx *c)
+{
+    enum route_errors style = c->rt ? c->rt->errors : path_errors(c->req->path);
+
+    c->err.style = style == ROUTE_ERRORS_PROBLEM ? HTTP_ERRORS_PROBLEM : HTTP_ERRORS_LEGACY;
     http_send_error(c->res, &c->err);
+}
+
+/* The role route rt needs of a request and where its credentials may come
+ * from (enum auth_from); ROLE_NONE: anyone, no credentials looked at. */
+static enum role needed_role(const struct route *rt, unsigned *from)
+{
+    *from = AUTH_FROM_BEARER | AUTH_FROM_COOKIE;
+    switch (rt->access) {
+    case ACCESS_READER:
+        return ROLE_READER;
+    case ACCESS_EDITOR:
+        return ROLE_EDITOR;
+    case ACCESS_ADMIN:
+        return ROLE_ADMIN;
+    case ACCESS_LEGACY_READ:
+    case ACCESS_LEGACY_WRITE:
+        if (auth_settings()->legacy == AUTH_LEGACY_OPEN)
+            return ROLE_NONE; /* exactly the old service */
+        /* the old clients are programs: a token, never a browser's cookie,
+         * so these routes cannot be driven from another site at all */
+        *from = AUTH_FROM_BEARER;
+        return rt->access == ACCESS_LEGACY_READ ? ROLE_READER : ROLE_EDITOR;
+    case ACCESS_PUBLIC:
+    case ACCESS_UNDECLARED:
+        break;
+    }
+    return ROLE_NONE;
+}
+
+/* Authenticates the request for its route and checks the role: 0 when it
+ * may go on, else the status of the refusal (401, 403, 503) with c->err
+ * set.  Nothing is written either way. */
+static int check_access(struct route_ctx *c)
+{
+    unsigned from;
+    enum role need = needed_role(c->rt, &from);
+
+    auth_request(c->store, c->req, need == ROLE_NONE ? 0 : from, &c->auth);
+    if (need == ROLE_NONE)
+        return 0;
+    switch (c->auth.status) {
+    case AUTH_OK:
+        break;
+    case AUTH_FAILED:
+        return lib_fail(c, c->auth.err, NULL);
+    case AUTH_ANONYMOUS:
+    case AUTH_MALFORMED:
+    case AUTH_DENIED:
+        http_fail(&c->err, 401, c->auth.status == AUTH_ANONYMOUS
+                                    ? "Faltan las credenciales (Authorization: Bearer <token>)"
+                                    : "Credenciales no validas");
+        c->err.headers = auth_challenge(&c->auth);
+        return 401;
+    }
+    if (!role_allows(c->auth.who.role, need))
+        return http_fail(&c->err, 403, "Su rol (%s) no permite esta operacion",
+                         role_name(c->auth.who.role));
+    return 0;
+}
+
+/* A state change authorised by a browser's cookie: it needs the CSRF token
+ * and a same-origin request on top of the role. */
+static bool cookie_write(const struct route_ctx *c)
+{
+    return c->auth.status == AUTH_OK && c->auth.who.kind == PRINCIPAL_SESSION &&
+           !(c->req->method & HTTP_SAFE_METHODS);
+}
+
+/* Runs the handler of an allowed request with its actor on the store, so
+ * the audit rows it writes say who and from where. */
+static int run_allowed(struct route_ctx *c)
+{
+    int st;
+
+    auth_allowed(c->store, &c->auth);
+    store_set_actor(c->store, &c->auth.actor);
+    st = run_handler(c);
+    store_set_actor(c->store, NULL); /* the actor's strings end with the request */
+    return st;
 }
 
 int route_dispatch(struct store *store, struct http_request *req, struct http_response *res)
@@ -503,9 +778,10 @@ int route_dispatch(struct store *store, struct http_request *req, struct http_re
     c.store = store;
     c.req = req;
     c.res = res;
-    c.rt = find(req->path);
+    c.rt = find(req->path, req->method, &c.methods);
     c.detail[0] = '\0';
     c.quiet = false;
+    c.auth.status = AUTH_ANONYMOUS;
     if (!c.rt) {
         st = http_fail(&c.err, 404, "Ruta no encontrada");
     } else if (c.rt->access == ACCESS_UNDECLARED) {
@@ -515,12 +791,17 @@ int route_dispatch(struct store *store, struct http_request *req, struct http_re
         log_failure(&c, st, c.detail);
     } else if (!(c.rt->methods & (unsigned)req->method)) {
         st = http_fail(&c.err, 405, "Metodo no permitido");
-        set_allow(&c, c.rt->methods);
-    } else if (http_cross_site(req)) {
+        set_allow(&c, c.methods);
+    } else if ((st = check_access(&c))) {
+        /* refused: 401, 403, or 503 when the store could not say */
+    } else if (http_cross_site(req) || (cookie_write(&c) && !auth_same_origin(req))) {
         /* A page of another site cannot change data through a browser. */
         st = http_fail(&c.err, 403, "Peticion de otro sitio no permitida");
     } else if ((st = http_parse_params(req, &c.err)) == 0) {
-        st = run_handler(&c);
+        if (cookie_write(&c) && !auth_csrf_ok(&c.auth, req))
+            st = http_fail(&c.err, 403, "Falta el token CSRF de la sesion o no es valido");
+        else
+            st = run_allowed(&c);
     }
     if (st >= 400 && !res->started) {
         send_error(&c);

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accounts.h"
+#include "auth.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
@@ -30,6 +32,8 @@
 #include "store.h"
 
 #define LISTEN_BACKLOG 1024
+/* How often the main thread deletes expired sessions and old audit rows. */
+#define UPKEEP_INTERVAL_S 3600
 
 struct pool;
 
@@ -99,6 +103,10 @@ static void serve(struct worker *w, FCGX_Request *fr)
     r->scheme = param(fr, "HTTP_X_FORWARDED_PROTO");
     if (!r->scheme)
         r->scheme = param(fr, "REQUEST_SCHEME");
+    r->authorization = param(fr, "HTTP_AUTHORIZATION");
+    r->cookie = param(fr, "HTTP_COOKIE");
+    r->csrf_token = param(fr, "HTTP_X_CSRF_TOKEN");
+    r->client_addr = param(fr, "REMOTE_ADDR");
     r->nparams = 0;
     id = param(fr, "REQUEST_ID");
     http_set_request_id(r, id ? id : param(fr, "HTTP_X_REQUEST_ID"));
@@ -382,6 +390,70 @@ static int drop_privileges(const struct config *c, pid_t supervisor)
     return 0;
 }
 
+/* What an operator must hear at start: who may use the service. */
+static void say_access(struct store *s)
+{
+    bool unused = false;
+    enum cl_err e = accounts_unused(s, &unused);
+
+    if (auth_settings()->legacy == AUTH_LEGACY_OPEN)
+        wlog(WLOG_WARN, "LEGACY_AUTH=open: the old routes (/cliente, /clientes, /aniadir, "
+                        "/eliminar, /set*) let anyone read, change and delete every client, "
+                        "without credentials");
+    if (e)
+        wlog(WLOG_WARN, "cannot tell whether the store has users (%s): %s", cl_strerror(e),
+             store_errmsg(s));
+    else if (unused)
+        wlog(WLOG_WARN, "the store has no user and no token yet: only the health checks can be "
+                        "used; create an admin with `bin/clientes-admin user add NAME --role "
+                        "admin` and a token with `bin/clientes-admin token create LABEL --role "
+                        "editor` (README, \"First run\")");
+}
+
+/* Deletes the sessions over their limits and the audit rows older than
+ * AUDIT_RETENTION_DAYS, through the main thread's own handle. */
+static void upkeep(struct store *s, const struct config *c)
+{
+    long long sessions = 0, rows = 0;
+    enum cl_err e;
+
+    if ((e = accounts_prune(s, &auth_settings()->accounts, &sessions)))
+        wlog(WLOG_WARN, "deleting expired sessions failed (%s): %s", cl_strerror(e),
+             store_errmsg(s));
+    if ((e = manager_audit_prune(s, c->audit_retention_days, &rows)))
+        wlog(WLOG_WARN, "deleting old audit rows failed (%s): %s", cl_strerror(e),
+             store_errmsg(s));
+    if (sessions || rows)
+        wlog(WLOG_INFO, "upkeep: deleted %lld expired sessions and %lld audit rows older than %d "
+                        "days", sessions, rows, c->audit_retention_days);
+}
+
+/* Waits for TERM or INT (HUP changes nothing: the configuration is the
+ * environment), running upkeep() every UPKEEP_INTERVAL_S meanwhile. */
+static void serve_until_stopped(const sigset_t *stop, struct store *s, const struct config *c)
+{
+    struct timespec wait = {.tv_sec = UPKEEP_INTERVAL_S, .tv_nsec = 0};
+    time_t next = time(NULL) + UPKEEP_INTERVAL_S;
+
+    for (;;) {
+        time_t now = time(NULL);
+        int sig;
+        if (now >= next) {
+            upkeep(s, c);
+            next = now + UPKEEP_INTERVAL_S;
+        }
+        wait.tv_sec = next - now > 0 && next - now <= UPKEEP_INTERVAL_S ? next - now
+                                                                          : UPKEEP_INTERVAL_S;
+        sig = sigtimedwait(stop, NULL, &wait);
+        if (sig == SIGTERM || sig == SIGINT)
+            return;
+        if (sig < 0 && errno != EAGAIN && errno != EINTR) {
+            wlog(WLOG_ERROR, "sigtimedwait: %s", strerror(errno));
+            return;
+        }
+    }
+}
+
 static int fd_arg(const char *v)
 {
     char *end;
@@ -397,8 +469,10 @@ int main(int argc, char **argv)
     static struct pool pool = {.ep = -1};
     struct shm_page *shm = &alone;
     struct worker *workers = NULL;
+    struct store *upkeep_store = NULL;
+    struct auth_settings as;
     char err[512], shown[CONFIG_URL_MAX], where[LISTEN_PATH_MAX + 16];
-    int nthreads = 0, started = 0, fd = -1, shm_fd = -1, stop_fd = -1, ready_fd = -1, sig, rc = 1;
+    int nthreads = 0, started = 0, fd = -1, shm_fd = -1, stop_fd = -1, ready_fd = -1, rc = 1;
     bool owned = false, dropped = false;
     pid_t supervisor = 0;
     sigset_t stop;
@@ -435,6 +509,12 @@ int main(int argc, char **argv)
                         "all data (ALLOW_EPHEMERAL_SQLITE=1)");
     nthreads = cfg.worker_threads ? cfg.worker_threads : default_threads();
     route_set_threads(nthreads);
+    auth_settings_from(&cfg, nthreads, &as);
+    auth_configure(&as);
+    if (account_init() != CL_OK) {
+        wlog(WLOG_ERROR, "libsodium cannot start (no usable random source)");
+        return 1;
+    }
     config_redact(cfg.database_url, shown, sizeof(shown));
 
     /* Signals are taken by main() alone, through sigwait(); the threads
@@ -472,6 +552,13 @@ int main(int argc, char **argv)
         }
         warm_up(workers[i].store);
     }
+    /* and one for the main thread's upkeep, opened while it still may */
+    if (store_open(cfg.database_url, &upkeep_store, err, sizeof(err)) != CL_OK) {
+        char clean[sizeof(err)];
+        wlog(WLOG_ERROR, "DATABASE_URL %s: %s", shown, config_redact(err, clean, sizeof(clean)));
+        goto out;
+    }
+    say_access(upkeep_store);
     dropped = geteuid() == 0;
     if (pool_open(&pool, fd, stop_fd, shm) != 0 || drop_privileges(&cfg, supervisor) != 0 ||
         FCGX_Init() != 0)
@@ -497,10 +584,8 @@ int main(int argc, char **argv)
         listen_describe(&cfg.fcgi_listen, where, sizeof(where));
     wlog(WLOG_INFO, "listening on %s, %d threads, store %s, TZ %s%s%s", where, nthreads, shown,
          cfg.tz, dropped ? ", as " : "", dropped ? cfg.user : "");
-    do {
-        if (sigwait(&stop, &sig) != 0)
-            sig = SIGTERM;
-    } while (sig == SIGHUP); /* nothing to reload: configuration is the environment */
+    upkeep(upkeep_store, &cfg);
+    serve_until_stopped(&stop, upkeep_store, &cfg);
 stop:
     /* Stop accepting: idle threads wake on stop_fd and return, busy ones
      * finish their request first. */
@@ -520,6 +605,7 @@ out:
         close(stop_fd);
     for (int i = 0; workers && i < nthreads; i++)
         store_close(workers[i].store);
+    store_close(upkeep_store);
     free(workers);
     return rc;
 }

@@ -109,3 +109,11 @@ enum cl_err store_ready(struct store *s, const char **reason)
 {
     return s->ops->ready(s, reason);
 }
+
+void store_set_actor(struct store *s, const struct audit_actor *who)
+{
+    if (who)
+        s->actor = *who;
+    else
+        memset(&s->actor, 0, sizeof(s->actor));
+}

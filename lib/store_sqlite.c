@@ -1,83 +1,86 @@
-/* store_sqlite.c - the default backend: one SQLite file in WAL mode. */
+/* store_sqlite.c - the default backend: one SQLite file in WAL mode.  This
+ * file: opening, health, transactions and the helpers the backend's other
+ * files share (store_sqlite_int.h). */
 #include "store_sqlite.h"
+#include "store_sqlite_int.h"
 
 #include <errno.h>
-#include <stdbool.h>
-#include <limits.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-/* Schema migrations, applied in order.  migrations[i] brings a file from
- * user_version i to i + 1; a new (empty) file runs them all, which is why the
- * example client is seeded by the first one and never again. */
-static const char *const migrations[] = {
-    /* 0 -> 1: the clients table, unique on the case-folded mail (NOCASE folds
-     * ASCII, and mails are ASCII by validation), and the example client. */
-    "CREATE TABLE clients ("
-    "  id INTEGER PRIMARY KEY,"
-    "  mail TEXT NOT NULL,"
-    "  nombre TEXT NOT NULL,"
-    "  apellidos TEXT NOT NULL,"
-    "  fecha_nacimiento TEXT NOT NULL,"
-    "  direccion TEXT NOT NULL);"
-    "CREATE UNIQUE INDEX clients_mail_nocase ON clients(mail COLLATE NOCASE);"
-    "INSERT INTO clients(mail, nombre, apellidos, fecha_nacimiento, direccion) VALUES"
-    "  ('ejemplo@gmail.com', 'Jesus', 'Mesa Gonzalez', '29/06/1996',"
-    "   'Calle Paseo Moreras 39');",
-    /* 1 -> 2: the table keyed on the case-folded mail itself (WITHOUT
-     * ROWID): a lookup is one b-tree search instead of index + table, and
-     * the primary key is the database's own uniqueness check. */
-    "CREATE TABLE clients_v2 ("
-    "  mail TEXT NOT NULL PRIMARY KEY COLLATE NOCASE,"
-    "  nombre TEXT NOT NULL,"
-    "  apellidos TEXT NOT NULL,"
-    "  fecha_nacimiento TEXT NOT NULL,"
-    "  direccion TEXT NOT NULL) WITHOUT ROWID;"
-    "INSERT INTO clients_v2(mail, nombre, apellidos, fecha_nacimiento, direccion)"
-    "  SELECT mail, nombre, apellidos, fecha_nacimiento, direccion FROM clients;"
-    "DROP TABLE clients;"
-    "ALTER TABLE clients_v2 RENAME TO clients;",
-};
-#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
-
-#define COLS "mail, nombre, apellidos, fecha_nacimiento, direccion"
-
-enum stmt_id {
-    ST_BEGIN,
-    ST_COMMIT,
-    ST_ROLLBACK,
-    ST_GET,
-    ST_ADD,
-    ST_DEL,
-    ST_SET_NOMBRE,
-    ST_SET_APELLIDOS,
-    ST_SET_FECHA,
-    ST_SET_DIRECCION,
-    ST_COUNT,
-    ST_WALK,
-    ST_PING,
-    ST_COUNT_IDS
-};
-
-static const char *const stmt_sql[ST_COUNT_IDS] = {
-    [ST_BEGIN] = "BEGIN IMMEDIATE",
-    [ST_COMMIT] = "COMMIT",
-    [ST_ROLLBACK] = "ROLLBACK",
-    [ST_GET] = "SELECT " COLS " FROM clients WHERE mail = ?1 COLLATE NOCASE",
-    [ST_ADD] = "INSERT INTO clients(" COLS ") VALUES (?1, ?2, ?3, ?4, ?5)",
-    [ST_DEL] = "DELETE FROM clients WHERE mail = ?1 COLLATE NOCASE",
-    [ST_SET_NOMBRE] = "UPDATE clients SET nombre = ?2 WHERE mail = ?1 COLLATE NOCASE",
-    [ST_SET_APELLIDOS] = "UPDATE clients SET apellidos = ?2 WHERE mail = ?1 COLLATE NOCASE",
-    [ST_SET_FECHA] = "UPDATE clients SET fecha_nacimiento = ?2 WHERE mail = ?1 COLLATE NOCASE",
-    [ST_SET_DIRECCION] = "UPDATE clients SET direccion = ?2 WHERE mail = ?1 COLLATE NOCASE",
-    [ST_COUNT] = "SELECT count(*) FROM clients",
-    [ST_WALK] = "SELECT " COLS " FROM clients ORDER BY mail COLLATE NOCASE",
-    [ST_PING] = "SELECT 1 FROM clients LIMIT 1",
+static const char *const stmt_sql[SQ_NSTMT] = {
+    [SQ_BEGIN] = "BEGIN IMMEDIATE",
+    [SQ_COMMIT] = "COMMIT",
+    [SQ_ROLLBACK] = "ROLLBACK",
+    [SQ_SAVEPOINT] = "SAVEPOINT change",
+    [SQ_RELEASE] = "RELEASE change",
+    [SQ_ROLLBACK_TO] = "ROLLBACK TO change",
+    [SQ_PING] = "SELECT 1 FROM clients LIMIT 1",
+    [SQ_NEXT_VERSION] = "UPDATE version_counter SET value = value + 1 WHERE id = 1"
+                        " RETURNING value",
+    /* LEFT JOIN: a row written behind the library's back has no meta */
+    [SQ_GET] = "SELECT c.mail, c.nombre, c.apellidos, c.fecha_nacimiento, c.direccion,"
+               " coalesce(m.creado, ''), coalesce(m.modificado, ''), c.version"
+               " FROM clients c LEFT JOIN client_meta m ON m.mail = c.mail WHERE c.mail = ?1",
+    [SQ_GET_FIELDS] = "SELECT mail, nombre, apellidos, fecha_nacimiento, direccion FROM clients"
+                      " WHERE mail = ?1",
+    [SQ_VERSION_OF] = "SELECT version FROM clients WHERE mail = ?1",
+    [SQ_ADD] = "INSERT INTO clients(mail, nombre, apellidos, fecha_nacimiento, direccion, version)"
+               " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [SQ_ADD_META] = "INSERT INTO client_meta(mail, creado, modificado, fecha_iso, nombre_key,"
+                    " apellidos_key, search) VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6)",
+    [SQ_UPDATE] = "UPDATE clients SET nombre = ?2, apellidos = ?3, fecha_nacimiento = ?4,"
+                  " direccion = ?5, version = ?6 WHERE mail = ?1 AND version = ?7",
+    /* an upsert: a row without meta (see SQ_GET) gets it at its first change */
+    [SQ_UPDATE_META] = "INSERT INTO client_meta(mail, creado, modificado, fecha_iso, nombre_key,"
+                       " apellidos_key, search) VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6)"
+                       " ON CONFLICT(mail) DO UPDATE SET modificado = excluded.modificado,"
+                       " fecha_iso = excluded.fecha_iso, nombre_key = excluded.nombre_key,"
+                       " apellidos_key = excluded.apellidos_key, search = excluded.search"
+                       " RETURNING creado",
+    [SQ_DEL] = "DELETE FROM clients WHERE mail = ?1 AND version = ?2",
+    [SQ_DEL_META] = "DELETE FROM client_meta WHERE mail = ?1",
+    [SQ_ERASE_CLIENT] = "DELETE FROM clients WHERE mail = ?1",
+    [SQ_ERASE_AUDIT] = "UPDATE audit SET target = NULL, target_key = NULL, changes = NULL"
+                       " WHERE target_key = ?1",
+    [SQ_AUDIT_ADD] = "INSERT INTO audit(at, actor, action, target, target_key, changes,"
+                     " request_id, client_addr) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    /* The rows before the first that is recent enough (times grow with ids:
+     * a scan of the old rows only), never the newest (see the schema). */
+    [SQ_AUDIT_PRUNE] = "DELETE FROM audit WHERE id < coalesce("
+                       "(SELECT id FROM audit WHERE at >= ?1 ORDER BY id LIMIT 1),"
+                       " (SELECT max(id) FROM audit))",
+#define USER_COLS "id, name, pwhash, role, disabled, fail_count, fail_since, creado"
+    [SQ_USER_ADD] = "INSERT INTO users(name, pwhash, role, disabled, fail_count, fail_since,"
+                    " creado) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [SQ_USER_GET] = "SELECT " USER_COLS " FROM users WHERE name = ?1",
+    [SQ_USER_GET_ID] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
+    [SQ_USER_UPDATE] = "UPDATE users SET pwhash = ?2, role = ?3, disabled = ?4 WHERE id = ?1",
+    [SQ_USER_LOGIN] = "UPDATE users SET fail_count = ?2, fail_since = ?3 WHERE id = ?1",
+    [SQ_USER_LIST] = "SELECT " USER_COLS " FROM users ORDER BY name",
+    [SQ_USER_COUNT] = "SELECT count(*) FROM users",
+#define TOKEN_COLS                                                                           \
+    "t.id, t.label, t.digest, t.role, coalesce(t.user_id, 0), coalesce(u.name, ''),"         \
+    " coalesce(u.disabled, 0), t.creado, t.expires, t.revoked, t.last_used"                  \
+    " FROM tokens t LEFT JOIN users u ON u.id = t.user_id"
+    [SQ_TOKEN_ADD] = "INSERT INTO tokens(label, digest, role, user_id, creado, expires, revoked,"
+                     " last_used) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [SQ_TOKEN_FIND] = "SELECT " TOKEN_COLS " WHERE t.digest = ?1",
+    [SQ_TOKEN_TOUCH] = "UPDATE tokens SET last_used = ?2 WHERE id = ?1",
+    [SQ_TOKEN_REVOKE] = "UPDATE tokens SET revoked = ?2 WHERE id = ?1 AND revoked = 0",
+    [SQ_TOKEN_LIST] = "SELECT " TOKEN_COLS " ORDER BY t.id",
+    [SQ_SESSION_ADD] = "INSERT INTO sessions(digest, user_id, created, last_seen)"
+                       " VALUES (?1, ?2, ?3, ?4)",
+    [SQ_SESSION_FIND] = "SELECT s.digest, s.user_id, s.created, s.last_seen, u.id, u.name,"
+                        " u.pwhash, u.role, u.disabled, u.fail_count, u.fail_since, u.creado"
+                        " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.digest = ?1",
+    [SQ_SESSION_TOUCH] = "UPDATE sessions SET last_seen = ?2 WHERE digest = ?1",
+    [SQ_SESSION_DELETE] = "DELETE FROM sessions WHERE digest = ?1",
+    [SQ_SESSION_PRUNE] = "DELETE FROM sessions WHERE last_seen < ?1 OR created < ?2"
+                         " OR user_id IN (SELECT id FROM users WHERE disabled <> 0)",
 };
 
 /* Below this much free space for unprivileged users on the file's disk the
@@ -87,43 +90,16 @@ static const char *const stmt_sql[ST_COUNT_IDS] = {
  * the last handle closes (it stays, empty: see keep_wal()). */
 #define WAL_SIZE_LIMIT (64 * 1024 * 1024)
 
-struct sqlite_store {
-    struct store base; /* first, so a struct store * converts back */
-    sqlite3 *db;
-    sqlite3_stmt *st[ST_COUNT_IDS];
-    /* The file this handle opened, by absolute path and identity, to notice
-     * when it is removed or replaced under the running service. */
-    char path[PATH_MAX];
-    dev_t dev;
-    ino_t ino;
-    /* ... and its -wal and -shm, which SQLite finds by name next to it. */
-    struct stat side[2];
-    bool have_side[2];
-    /* Who opened it: a worker started as root opens its store, then becomes
-     * an unprivileged user whose access() says nothing about the descriptors
-     * it kept. */
-    uid_t open_euid;
-};
-
 /* The companions of the database file, in struct sqlite_store's side[]. */
 static const char *const side_names[2] = {"-wal", "-shm"};
 
-static struct sqlite_store *sqlite_of(struct store *s)
-{
-    return (struct sqlite_store *)s;
-}
-
-/* Records the detail of a failed call for store_errmsg(). */
-static void record_error(struct sqlite_store *s, int rc)
+void sq_record(struct sqlite_store *s, int rc)
 {
     snprintf(s->base.errmsg, sizeof(s->base.errmsg), "sqlite: %s (%d)", sqlite3_errmsg(s->db),
              rc);
 }
 
-/* Maps a SQLite result code (extended codes are on) to the library's enum:
- * a lock is transient (CL_BUSY); read-only, full, corrupt, I/O errors are
- * not (CL_STORAGE). */
-static enum cl_err map_rc(int rc)
+enum cl_err sq_map(int rc)
 {
     switch (rc & 0xff) {
     case SQLITE_OK:
@@ -144,18 +120,219 @@ static enum cl_err map_rc(int rc)
     }
 }
 
-/* Steps a statement whose rows (if any) are not needed, then resets it.
- * Returns SQLITE_DONE or the failing code, recorded for store_errmsg(). */
-static int step_reset(struct sqlite_store *s, sqlite3_stmt *st)
+sqlite3_stmt *sq_cached(struct sqlite_store *s, sqlite3_stmt **slot, const char *sql)
 {
-    int rc = sqlite3_step(st);
+    int rc;
 
+    if (*slot)
+        return *slot;
+    rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
+    if (rc != SQLITE_OK) {
+        sq_record(s, rc);
+        *slot = NULL;
+    }
+    return *slot;
+}
+
+sqlite3_stmt *sq_stmt(struct sqlite_store *s, enum sq_stmt id)
+{
+    return sq_cached(s, &s->st[id], stmt_sql[id]);
+}
+
+int sq_run(struct sqlite_store *s, sqlite3_stmt *st)
+{
+    int rc;
+
+    if (!st)
+        return sqlite3_errcode(s->db) ? sqlite3_extended_errcode(s->db) : SQLITE_ERROR;
+    rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         rc = SQLITE_DONE;
     if (rc != SQLITE_DONE)
-        record_error(s, rc);
+        sq_record(s, rc);
     sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return rc;
+}
+
+void sq_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+void sq_copy_col(sqlite3_stmt *st, int col, char *dst, size_t cap)
+{
+    /* _blob, not _text: the bytes as stored, without SQLite first copying
+     * each value to add a NUL (a malloc per column); we add our own. */
+    const void *v = sqlite3_column_blob(st, col);
+    size_t n = (size_t)sqlite3_column_bytes(st, col);
+
+    if (!v)
+        n = 0;
+    if (n >= cap) /* only a file edited by hand could hold this */
+        n = cap - 1;
+    if (n)
+        memcpy(dst, v, n);
+    dst[n] = '\0';
+}
+
+enum cl_err sq_write_begin(struct sqlite_store *s)
+{
+    int rc;
+
+    s->base.errmsg[0] = '\0';
+    if (sq_check_identity(s, NULL))
+        return CL_STORAGE;
+    rc = sq_run(s, sq_stmt(s, s->in_txn ? SQ_SAVEPOINT : SQ_BEGIN));
+    return sq_map(rc);
+}
+
+/* Undoes the change in progress: the savepoint, or the whole transaction.
+ * SQLite may have rolled the transaction back itself (disk full, I/O): then
+ * there is nothing left to undo. */
+static void undo(struct sqlite_store *s)
+{
+    if (sqlite3_get_autocommit(s->db))
+        return;
+    if (s->in_txn) {
+        sqlite3_step(sq_stmt(s, SQ_ROLLBACK_TO));
+        sqlite3_reset(s->st[SQ_ROLLBACK_TO]);
+        sqlite3_step(sq_stmt(s, SQ_RELEASE));
+        sqlite3_reset(s->st[SQ_RELEASE]);
+    } else {
+        sqlite3_step(sq_stmt(s, SQ_ROLLBACK));
+        sqlite3_reset(s->st[SQ_ROLLBACK]);
+    }
+}
+
+enum cl_err sq_write_end(struct sqlite_store *s, enum cl_err err)
+{
+    if (err == CL_OK) {
+        int rc = sq_run(s, sq_stmt(s, s->in_txn ? SQ_RELEASE : SQ_COMMIT));
+        if ((err = sq_map(rc)) == CL_OK)
+            return CL_OK;
+    }
+    /* keep the first failure's detail: the undo's statements may overwrite it */
+    char keep[sizeof(s->base.errmsg)];
+    memcpy(keep, s->base.errmsg, sizeof(keep));
+    undo(s);
+    memcpy(s->base.errmsg, keep, sizeof(keep));
+    return err;
+}
+
+enum cl_err sq_next_version(struct sqlite_store *s, long long *v)
+{
+    sqlite3_stmt *st = sq_stmt(s, SQ_NEXT_VERSION);
+    int rc;
+
+    if (!st)
+        return CL_STORAGE;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *v = sqlite3_column_int64(st, 0);
+    else
+        sq_record(s, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? CL_OK : rc == SQLITE_DONE ? CL_STORAGE : sq_map(rc);
+}
+
+enum cl_err sq_audit_insert(struct sqlite_store *s, const struct audit_entry *a)
+{
+    sqlite3_stmt *st;
+    const struct audit_actor *who = &s->base.actor;
+
+    if (!a)
+        return CL_OK;
+    if (!(st = sq_stmt(s, SQ_AUDIT_ADD)))
+        return CL_STORAGE;
+    sq_bind_text(st, 1, a->at);
+    sq_bind_text(st, 2, who->actor ? who->actor : "cli");
+    sq_bind_text(st, 3, a->action);
+    sq_bind_text(st, 4, a->target);
+    sq_bind_text(st, 5, a->target_key);
+    sq_bind_text(st, 6, a->changes);
+    sq_bind_text(st, 7, who->request_id);
+    sq_bind_text(st, 8, who->client_addr);
+    return sq_map(sq_run(s, st));
+}
+
+void sq_scrub(struct sqlite_store *s)
+{
+    int rc = sqlite3_wal_checkpoint_v2(s->db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+
+    /* a reader's snapshot keeps the WAL: the next erase or close finishes */
+    s->erased = rc != SQLITE_OK;
+}
+
+static enum cl_err sq_ping(struct store *base)
+{
+    struct sqlite_store *s = sq_of(base);
+
+    s->base.errmsg[0] = '\0';
+    return sq_map(sq_run(s, sq_stmt(s, SQ_PING)));
+}
+
+static enum cl_err sq_begin(struct store *base)
+{
+    struct sqlite_store *s = sq_of(base);
+    enum cl_err e;
+
+    s->base.errmsg[0] = '\0';
+    if (s->in_txn) {
+        snprintf(s->base.errmsg, sizeof(s->base.errmsg), "a transaction is already open");
+        return CL_INVALID;
+    }
+    if (sq_check_identity(s, NULL))
+        return CL_STORAGE;
+    if ((e = sq_map(sq_run(s, sq_stmt(s, SQ_BEGIN)))) == CL_OK)
+        s->in_txn = true;
+    return e;
+}
+
+static enum cl_err sq_end_txn(struct store *base, bool commit)
+{
+    struct sqlite_store *s = sq_of(base);
+    enum cl_err e = CL_OK;
+
+    s->base.errmsg[0] = '\0';
+    if (!s->in_txn) {
+        snprintf(s->base.errmsg, sizeof(s->base.errmsg), "no transaction is open");
+        return CL_INVALID;
+    }
+    s->in_txn = false;
+    if (sqlite3_get_autocommit(s->db)) {
+        /* SQLite rolled it back on its own (disk full, I/O error) */
+        snprintf(s->base.errmsg, sizeof(s->base.errmsg),
+                 "sqlite: the transaction was rolled back by a failure inside it");
+        s->erased = false;
+        return commit ? CL_STORAGE : CL_OK;
+    }
+    if (commit)
+        e = sq_map(sq_run(s, sq_stmt(s, SQ_COMMIT)));
+    if (!commit || e) {
+        char keep[sizeof(s->base.errmsg)];
+        memcpy(keep, s->base.errmsg, sizeof(keep));
+        sqlite3_step(sq_stmt(s, SQ_ROLLBACK));
+        sqlite3_reset(s->st[SQ_ROLLBACK]);
+        memcpy(s->base.errmsg, keep, sizeof(keep));
+        s->erased = false;
+    }
+    if (s->erased)
+        sq_scrub(s);
+    return e;
+}
+
+static enum cl_err sq_commit(struct store *base)
+{
+    return sq_end_txn(base, true);
+}
+
+static enum cl_err sq_rollback(struct store *base)
+{
+    return sq_end_txn(base, false);
 }
 
 /* Whether s->path is still the file this handle opened.  A file removed (or
@@ -163,7 +340,7 @@ static int step_reset(struct sqlite_store *s, sqlite3_stmt *st)
  * service runs would otherwise take writes that no later start sees: the
  * handle keeps writing into the old, unnamed inode.  Returns CL_OK, or
  * CL_STORAGE with the detail recorded (and *reason, when not NULL). */
-static enum cl_err check_identity(struct sqlite_store *s, const char **reason)
+enum cl_err sq_check_identity(struct sqlite_store *s, const char **reason)
 {
     struct stat st;
 
@@ -181,188 +358,6 @@ static enum cl_err check_identity(struct sqlite_store *s, const char **reason)
     if (reason)
         *reason = "el fichero de la base de datos fue borrado o sustituido";
     return CL_STORAGE;
-}
-
-static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t cap)
-{
-    /* _blob, not _text: the bytes as stored, without SQLite first copying
-     * each value to add a NUL (a malloc per column); we add our own. */
-    const void *v = sqlite3_column_blob(st, col);
-    size_t n = (size_t)sqlite3_column_bytes(st, col);
-
-    if (!v)
-        n = 0;
-    if (n >= cap) /* only a file edited by hand could hold this */
-        n = cap - 1;
-    if (n)
-        memcpy(dst, v, n);
-    dst[n] = '\0';
-}
-
-static void row_to_client(sqlite3_stmt *st, struct client *c)
-{
-    copy_col(st, 0, c->mail, sizeof(c->mail));
-    copy_col(st, 1, c->nombre, sizeof(c->nombre));
-    copy_col(st, 2, c->apellidos, sizeof(c->apellidos));
-    copy_col(st, 3, c->fecha_nacimiento, sizeof(c->fecha_nacimiento));
-    copy_col(st, 4, c->direccion, sizeof(c->direccion));
-}
-
-/* Runs `st` (already bound) inside BEGIN IMMEDIATE ... COMMIT, so the change
- * is one transaction that waits its turn behind other writers (busy_timeout)
- * instead of failing on a lock upgrade.  Returns SQLITE_DONE or the first
- * failing code (the transaction then rolled back); *changes gets the number
- * of rows changed. */
-static int write_txn(struct sqlite_store *s, sqlite3_stmt *st, int *changes)
-{
-    int rc = step_reset(s, s->st[ST_BEGIN]);
-
-    if (rc == SQLITE_DONE) {
-        rc = step_reset(s, st);
-        if (rc == SQLITE_DONE) {
-            *changes = sqlite3_changes(s->db);
-            rc = step_reset(s, s->st[ST_COMMIT]);
-        }
-        if (rc != SQLITE_DONE && !sqlite3_get_autocommit(s->db)) {
-            sqlite3_step(s->st[ST_ROLLBACK]);
-            sqlite3_reset(s->st[ST_ROLLBACK]);
-        }
-    }
-    sqlite3_clear_bindings(st);
-    return rc;
-}
-
-static enum cl_err sq_get(struct store *base, const char *mail, struct client *out)
-{
-    struct sqlite_store *s = sqlite_of(base);
-    sqlite3_stmt *st = s->st[ST_GET];
-    int rc;
-
-    s->base.errmsg[0] = '\0';
-    sqlite3_bind_text(st, 1, mail, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        row_to_client(st, out);
-    else if (rc != SQLITE_DONE)
-        record_error(s, rc);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc == SQLITE_ROW)
-        return CL_OK;
-    if (rc == SQLITE_DONE)
-        return CL_NOT_FOUND;
-    return map_rc(rc);
-}
-
-static enum cl_err sq_add(struct store *base, const struct client *c)
-{
-    struct sqlite_store *s = sqlite_of(base);
-    sqlite3_stmt *st = s->st[ST_ADD];
-    int changes = 0;
-
-    s->base.errmsg[0] = '\0';
-    if (check_identity(s, NULL))
-        return CL_STORAGE;
-    sqlite3_bind_text(st, 1, c->mail, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, c->nombre, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, c->apellidos, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, c->fecha_nacimiento, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, c->direccion, -1, SQLITE_STATIC);
-    return map_rc(write_txn(s, st, &changes));
-}
-
-static enum cl_err changed_one(int rc, int changes)
-{
-    enum cl_err e = map_rc(rc);
-    if (e == CL_OK && changes == 0)
-        return CL_NOT_FOUND;
-    return e;
-}
-
-static enum cl_err sq_del(struct store *base, const char *mail)
-{
-    struct sqlite_store *s = sqlite_of(base);
-    sqlite3_stmt *st = s->st[ST_DEL];
-    int changes = 0, rc;
-
-    s->base.errmsg[0] = '\0';
-    if (check_identity(s, NULL))
-        return CL_STORAGE;
-    sqlite3_bind_text(st, 1, mail, -1, SQLITE_STATIC);
-    rc = write_txn(s, st, &changes);
-    return changed_one(rc, changes);
-}
-
-static enum cl_err sq_update(struct store *base, const char *mail, enum client_field field,
-                             const char *value)
-{
-    struct sqlite_store *s = sqlite_of(base);
-    sqlite3_stmt *st;
-    int changes = 0, rc;
-
-    s->base.errmsg[0] = '\0';
-    switch (field) {
-    case CLIENT_NOMBRE: st = s->st[ST_SET_NOMBRE]; break;
-    case CLIENT_APELLIDOS: st = s->st[ST_SET_APELLIDOS]; break;
-    case CLIENT_FECHA_NACIMIENTO: st = s->st[ST_SET_FECHA]; break;
-    case CLIENT_DIRECCION: st = s->st[ST_SET_DIRECCION]; break;
-    default:
-        snprintf(s->base.errmsg, sizeof(s->base.errmsg), "field cannot be changed");
-        return CL_INVALID;
-    }
-    if (check_identity(s, NULL))
-        return CL_STORAGE;
-    sqlite3_bind_text(st, 1, mail, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-    rc = write_txn(s, st, &changes);
-    return changed_one(rc, changes);
-}
-
-static enum cl_err sq_count(struct store *base, long long *n)
-{
-    struct sqlite_store *s = sqlite_of(base);
-    sqlite3_stmt *st = s->st[ST_COUNT];
-    int rc;
-
-    s->base.errmsg[0] = '\0';
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *n = sqlite3_column_int64(st, 0);
-    else
-        record_error(s, rc);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? CL_OK : map_rc(rc);
-}
-
-static enum cl_err sq_walk(struct store *base, store_walk_fn fn, void *ctx)
-{
-    struct sqlite_store *s = sqlite_of(base);
-    sqlite3_stmt *st = s->st[ST_WALK];
-    struct client c;
-    int rc;
-
-    s->base.errmsg[0] = '\0';
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        row_to_client(st, &c);
-        if (fn(&c, ctx)) {
-            rc = SQLITE_DONE;
-            break;
-        }
-    }
-    if (rc != SQLITE_DONE)
-        record_error(s, rc);
-    sqlite3_reset(st);
-    return map_rc(rc);
-}
-
-static enum cl_err sq_ping(struct store *base)
-{
-    struct sqlite_store *s = sqlite_of(base);
-    int rc;
-
-    s->base.errmsg[0] = '\0';
-    rc = step_reset(s, s->st[ST_PING]);
-    return map_rc(rc);
 }
 
 /* Whether a write could succeed on the file: not read-only for this
@@ -400,21 +395,21 @@ static enum cl_err check_writable(struct sqlite_store *s, const char **why)
 /* A read, then what a write needs: the same file, writable, with space. */
 static enum cl_err sq_ready(struct store *base, const char **reason)
 {
-    struct sqlite_store *s = sqlite_of(base);
+    struct sqlite_store *s = sq_of(base);
     const char *why = NULL;
     enum cl_err e;
     int rc;
 
     s->base.errmsg[0] = '\0';
-    rc = step_reset(s, s->st[ST_PING]);
-    if ((e = map_rc(rc))) {
+    rc = sq_run(s, sq_stmt(s, SQ_PING));
+    if ((e = sq_map(rc))) {
         if (e == CL_BUSY)
             why = "la base de datos esta bloqueada";
         else if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB)
             why = "la base de datos esta danada";
         else
             why = "la base de datos no responde a una lectura";
-    } else if (!(e = check_identity(s, &why))) {
+    } else if (!(e = sq_check_identity(s, &why))) {
         e = check_writable(s, &why);
     }
     if (e && reason)
@@ -450,103 +445,61 @@ static void set_aside_replaced(struct sqlite_store *s)
 
 static void sq_close(struct store *base)
 {
-    struct sqlite_store *s = sqlite_of(base);
+    struct sqlite_store *s = sq_of(base);
 
-    for (int i = 0; i < ST_COUNT_IDS; i++)
+    if (s->in_txn && s->db && !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    for (int i = 0; i < SQ_NSTMT; i++)
         sqlite3_finalize(s->st[i]);
+    for (int i = 0; i < SQ_LIST_SHAPES; i++)
+        sqlite3_finalize(s->list_st[i]);
+    for (int i = 0; i < SQ_COUNT_SHAPES; i++)
+        sqlite3_finalize(s->count_st[i]);
+    for (int i = 0; i < SQ_AUDIT_SHAPES; i++)
+        sqlite3_finalize(s->audit_st[i]);
     sqlite3_close(s->db);
     if (s->have_side[0])
         set_aside_replaced(s);
+    free(s->page);
     free(s);
 }
 
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
-    .get = sq_get,
-    .add = sq_add,
-    .del = sq_del,
-    .update = sq_update,
-    .count = sq_count,
-    .walk = sq_walk,
     .ping = sq_ping,
     .ready = sq_ready,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .get = sq_get,
+    .add = sq_add,
+    .update = sq_update,
+    .del = sq_del,
+    .erase = sq_erase,
+    .count = sq_count,
+    .list = sq_list,
+    .audit_add = sq_audit_add,
+    .audit_list = sq_audit_list,
+    .audit_prune = sq_audit_prune,
+    .user_add = sq_user_add,
+    .user_get = sq_user_get,
+    .user_get_id = sq_user_get_id,
+    .user_update = sq_user_update,
+    .user_login = sq_user_login,
+    .user_list = sq_user_list,
+    .user_count = sq_user_count,
+    .token_add = sq_token_add,
+    .token_find = sq_token_find,
+    .token_touch = sq_token_touch,
+    .token_revoke = sq_token_revoke,
+    .token_list = sq_token_list,
+    .session_add = sq_session_add,
+    .session_find = sq_session_find,
+    .session_touch = sq_session_touch,
+    .session_delete = sq_session_delete,
+    .session_prune = sq_session_prune,
 };
-
-static int user_version(sqlite3 *db, int *v)
-{
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
-
-    if (rc != SQLITE_OK)
-        return rc;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *v = sqlite3_column_int(st, 0);
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* Brings the file up to SCHEMA_VERSION under one write transaction, so two
- * processes opening a new file at once seed it exactly once. */
-static int migrate(sqlite3 *db, char *why, size_t whylen)
-{
-    int v = 0, rc;
-    char sql[64];
-
-    if ((rc = user_version(db, &v)) != SQLITE_OK)
-        return rc;
-    if (v == SCHEMA_VERSION)
-        return SQLITE_OK; /* the common case needs no write: read-only files open */
-    if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK)
-        return rc;
-    if ((rc = user_version(db, &v)) != SQLITE_OK)
-        goto out;
-    if (v == SCHEMA_VERSION) { /* another handle migrated it while we waited */
-        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-        goto out;
-    }
-    if (v > SCHEMA_VERSION) {
-        snprintf(why, whylen, "schema version %d is newer than this program's (%d)", v,
-                 SCHEMA_VERSION);
-        rc = SQLITE_ERROR;
-        goto out;
-    }
-    if (v == 0) {
-        /* version 0 must mean "new": refuse to write into someone else's file */
-        sqlite3_stmt *st;
-        rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema", -1, &st, NULL);
-        if (rc != SQLITE_OK)
-            goto out;
-        rc = sqlite3_step(st);
-        int tables = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-        sqlite3_finalize(st);
-        if (tables != 0) {
-            snprintf(why, whylen, "file holds a database that is not a clientes store");
-            rc = SQLITE_ERROR;
-            goto out;
-        }
-    }
-    for (; v < SCHEMA_VERSION; v++) {
-        if ((rc = sqlite3_exec(db, migrations[v], NULL, NULL, NULL)) != SQLITE_OK)
-            goto out;
-    }
-    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
-    if ((rc = sqlite3_exec(db, sql, NULL, NULL, NULL)) != SQLITE_OK)
-        goto out;
-    rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-out:
-    if (rc != SQLITE_OK) {
-        int ext = sqlite3_extended_errcode(db);
-        if (!why[0])
-            snprintf(why, whylen, "%s", sqlite3_errmsg(db));
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-        return ext ? ext : rc;
-    }
-    return rc;
-}
 
 /* Puts the file in WAL mode.  Switching needs the file to itself for a
  * moment, and SQLite answers SQLITE_BUSY at once, without the busy handler,
@@ -653,10 +606,10 @@ enum cl_err store_sqlite_open(const char *path, int busy_timeout_ms, struct stor
         rc = sqlite3_extended_result_codes(s->db, 1);
     if (rc == SQLITE_OK)
         rc = sqlite3_busy_timeout(s->db, busy_timeout_ms);
-    /* migrate() first: it refuses a file that is not ours before anything
+    /* sq_migrate() first: it refuses a file that is not ours before anything
      * (such as the journal mode kept in the header) is written to it. */
     if (rc == SQLITE_OK)
-        rc = migrate(s->db, why, sizeof(why));
+        rc = sq_migrate(s->db, why, sizeof(why));
     /* WAL + synchronous=NORMAL: a committed write survives a killed process
      * (not a power loss), readers never block the writer. */
     if (rc == SQLITE_OK)
@@ -665,13 +618,14 @@ enum cl_err store_sqlite_open(const char *path, int busy_timeout_ms, struct stor
         rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = keep_wal(s->db);
-    for (int i = 0; rc == SQLITE_OK && i < ST_COUNT_IDS; i++)
-        rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
-                                NULL);
+    /* Deleted and overwritten values are zeroed in the file, not left in
+     * its free space: an erased client's data must not stay readable. */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "PRAGMA secure_delete=ON", NULL, NULL, NULL);
     /* One read now opens this handle's WAL (and -shm), which SQLite cannot
      * do once the database file is gone: every handle then reads the same
      * way if it is removed later, while writes are refused. */
-    if (rc == SQLITE_OK && (rc = step_reset(s, s->st[ST_PING])) == SQLITE_DONE)
+    if (rc == SQLITE_OK && (rc = sq_run(s, sq_stmt(s, SQ_PING))) == SQLITE_DONE)
         rc = SQLITE_OK;
     /* The identity writes are checked against: the file as it is now open. */
     if (rc == SQLITE_OK && stat(s->path, &st) != 0) {

@@ -1,7 +1,9 @@
 /* route_fx.h - the fixture of the route test files (test_route_*.c): a real
  * SQLite store in a temporary directory, requests fed to route_dispatch() as
  * plain structs, and helpers that check every response and fail the cmocka
- * test on the spot.  Built on tests/support and cgi_support.h. */
+ * test on the spot.  Every request carries an editor token made at setup
+ * (the real default, LEGACY_AUTH=token), unless a test changes
+ * f->authorization.  Built on tests/support and cgi_support.h. */
 #ifndef CLIENTES_ROUTE_FX_H
 #define CLIENTES_ROUTE_FX_H
 
@@ -16,6 +18,7 @@
 
 #include "cgi_support.h"
 #include "client.h"
+#include "accounts.h"
 #include "http.h"
 #include "manager.h"
 #include "route.h"
@@ -23,6 +26,7 @@
 #include "support.h"
 
 #define JSON_CT "application/json; charset=utf-8"
+#define PROBLEM_CT "application/problem+json"
 #define FORM_CT "application/x-www-form-urlencoded; charset=utf-8"
 
 /* The example client as /cliente and as /clientes render it. */
@@ -57,15 +61,19 @@ struct fx {
     bool head;
     /* sent with every request while set (NULL: the header is absent) */
     const char *origin, *sec_fetch_site, *host, *scheme;
+    const char *authorization, *cookie, *csrf_token;
+    char token[80];        /* the editor token made at setup */
+    char bearer[96];       /* "Bearer <token>": f->authorization at setup */
 };
 
 int rt_setup(void **state);
 int rt_teardown(void **state);
 
 /* Runs one request through route_dispatch and checks what every response
- * must satisfy: the status line, the JSON Content-Type, a Content-Length
- * matching the body, and (unless HEAD) a body that is one complete JSON
- * value.  Returns the status. */
+ * must satisfy: the status line, a JSON Content-Type (application/json, or
+ * problem+json for an error; none for a 204), a Content-Length matching the
+ * body, and (unless HEAD or 204) a body that is one complete JSON value.
+ * Returns the status. */
 int rt_send(struct fx *f, const char *method, const char *path, const char *query,
             const char *ctype, const char *body);
 
@@ -117,6 +125,10 @@ void rt_refused_each(struct fx *f, const char *method, const char *path,
 /* The stored client with that mail (failing when absent) / whether there is one. */
 void rt_get_client(struct fx *f, const char *mail, struct client *c);
 bool rt_has_client(struct fx *f, const char *mail);
+
+/* A new token of that role (clientes-admin's way: the operator's), written
+ * into out (TOKEN_TEXT_LEN + 1 bytes). */
+void rt_token(struct fx *f, enum role role, char *out);
 
 /* Percent-encodes everything outside [A-Za-z0-9._~-]. */
 void rt_enc(char *out, size_t cap, const char *s);

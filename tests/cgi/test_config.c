@@ -81,7 +81,24 @@ static void test_defaults(void **state)
     assert_int_equal(c->worker_watchdog_s, 10);
     assert_int_equal(c->log_level, WLOG_INFO);
     assert_string_equal(c->user, "nobody");
+    assert_string_equal(c->legacy_auth, "token");
+    assert_int_equal(c->session_idle_minutes, 30);
+    assert_int_equal(c->session_absolute_hours, 12);
+    assert_int_equal(c->login_concurrency, 0); /* auto: half the worker's threads */
+    assert_int_equal(c->login_max_failures, 5);
+    assert_int_equal(c->login_throttle_s, 900);
+    assert_int_equal(c->audit_retention_days, 365);
     assert_false(config_ephemeral_sqlite(c));
+}
+
+/* A choice names its own choices when it refuses a value. */
+static void test_choice_names_its_choices(void **state)
+{
+    (void)state;
+    setenv("LEGACY_AUTH", "Open", 1);
+    assert_non_null(strstr(load_err(), "must be one of token, open"));
+    setenv("LEGACY_AUTH", "open", 1);
+    assert_string_equal(load_ok()->legacy_auth, "open");
 }
 
 static void test_empty_is_unset(void **state)
@@ -120,6 +137,13 @@ static const struct {
     {"WORKER_WATCHDOG_S", "1.5", NULL},
     {"LOG_LEVEL", "verbose", NULL},
     {"CLIENTES_USER", "Root!", NULL},
+    {"LEGACY_AUTH", "none", NULL},
+    {"SESSION_IDLE_MINUTES", "0", NULL},
+    {"SESSION_ABSOLUTE_HOURS", "721", NULL},
+    {"LOGIN_CONCURRENCY", "0", NULL},
+    {"LOGIN_MAX_FAILURES", "five", NULL},
+    {"LOGIN_THROTTLE_S", "86401", NULL},
+    {"AUDIT_RETENTION_DAYS", "0", NULL},
 };
 
 static void test_every_variable_refuses_its_bad_value(void **state)
@@ -436,6 +460,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_defaults, clear_env),
+        cmocka_unit_test_setup(test_choice_names_its_choices, clear_env),
         cmocka_unit_test_setup(test_empty_is_unset, clear_env),
         cmocka_unit_test_setup(test_every_variable_refuses_its_bad_value, clear_env),
         cmocka_unit_test_setup(test_no_secret_in_the_error, clear_env),

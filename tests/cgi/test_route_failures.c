@@ -176,11 +176,13 @@ struct nested {
 };
 
 static int dispatch_into(struct store *s, struct http_request *q, const char *path,
-                         const char *query, struct cgi_out *o, struct cgi_resp *r)
+                         const char *query, const char *authorization, struct cgi_out *o,
+                         struct cgi_resp *r)
 {
     struct http_response res;
 
     memset(q, 0, offsetof(struct http_request, params));
+    q->authorization = authorization;
     q->method = HTTP_GET;
     q->method_name = "GET";
     q->path = path;
@@ -204,14 +206,15 @@ static int write_and_interleave(void *ctx, const char *buf, size_t len)
         assert_non_null(q);
         cgi_out_init(&o);
         n->list_status = dispatch_into(n->nested_on_other ? n->other : n->f->store, q,
-                                       "/clientes", NULL, &o, &r);
+                                       "/clientes", NULL, n->f->authorization, &o, &r);
         if (!cgi_header(&r, "Retry-After", n->list_retry, sizeof(n->list_retry)))
             n->list_retry[0] = '\0';
         if (n->list_status == 503)
             assert_int_equal(r.body_len, strlen("{\"mensaje\":\"" RT_UNAVAILABLE
                                                 "\",\"status\":\"503\"}"));
         n->lookup_status =
-            dispatch_into(n->other, q, "/cliente", "mail=ejemplo%40gmail.com", &o, &r);
+            dispatch_into(n->other, q, "/cliente", "mail=ejemplo%40gmail.com",
+                          n->f->authorization, &o, &r);
         cgi_out_free(&o);
         free(q);
     }
@@ -251,6 +254,7 @@ static void test_whole_list_cap(void **state)
     f->req->method = HTTP_GET;
     f->req->method_name = "GET";
     f->req->path = "/clientes";
+    f->req->authorization = f->authorization;
     http_set_request_id(f->req, "outer");
     http_response_init(&res, write_and_interleave, &n, false);
     rt_capture_stderr();

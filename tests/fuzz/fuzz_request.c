@@ -16,6 +16,9 @@
  *            (fields missing at the end are absent, i.e. NULL; the body is
  *            everything after the fourth newline, NULs included)
  *
+ * Every request carries an editor's API token (the default LEGACY_AUTH=token
+ * needs one); the /v1 routes answer their errors as problem+json.
+ *
  * FUZZ_TRACE=1 in the environment prints one line per request.
  *
  * Every change a request makes is checked and then undone, so each input
@@ -26,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "accounts.h"
 #include "cgi_capture.h"
 #include "client.h"
 #include "fuzz.h"
@@ -62,6 +66,7 @@ struct fstore {
     struct store *s;
     struct client snap[MAX_SNAPSHOT];
     int nsnap;
+    char bearer[TOKEN_TEXT_LEN + 8]; /* "Bearer <an editor's token>" */
 };
 
 static char dir[512];
@@ -130,8 +135,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         FUZZ_CHECK(manager_add(stores[0].s, &c, NULL) == CL_OK, "seed %zu", k);
     }
     FUZZ_CHECK(manager_delete(stores[1].s, TS_EXAMPLE_MAIL, NULL) == CL_OK, "empty store");
-    for (int i = 0; i < 2; i++)
+    FUZZ_CHECK(account_init() == CL_OK, "account_init");
+    for (int i = 0; i < 2; i++) {
+        struct accounts_config c;
+        struct principal op;
+        char tok[TOKEN_TEXT_LEN + 1];
+        accounts_config_default(&c);
+        principal_operator(&op);
+        FUZZ_CHECK(accounts_token_create(stores[i].s, &c, &op, "fuzz", ROLE_EDITOR, NULL, 0, tok,
+                                         NULL, NULL) == CL_OK,
+                   "token");
+        snprintf(stores[i].bearer, sizeof(stores[i].bearer), "Bearer %s", tok);
         stores[i].nsnap = list(stores[i].s, stores[i].snap);
+    }
     return 0;
 }
 
@@ -215,6 +231,7 @@ static void fill(struct http_request *q, const struct run *r)
     q->origin = senders[r->sender].origin;
     q->host = "fuzz.example";
     q->scheme = "http";
+    q->authorization = r->fs->bearer;
     http_set_request_id(q, r->fields[3]);
     if (!q->request_id[0])
         snprintf(q->request_id, sizeof(q->request_id), "fuzz");
@@ -300,6 +317,12 @@ static void check_record(const cJSON *item, const struct client *c, bool legacy)
     FUZZ_CHECK(!why, "record of '%s': %s", c->mail, why);
 }
 
+/* A path of the /v1 API: its errors are problem+json. */
+static int is_v1(const char *path)
+{
+    return path && strncmp(path, "/v1/", 4) == 0;
+}
+
 /* The status line and the headers: one of each, the JSON type, a length
  * that matches the body, Allow exactly on 405, Retry-After only on 503 (and
  * on every 503 but the store's permanent one, see check_body()). */
@@ -324,7 +347,8 @@ static void check_head(struct run *r)
 
     FUZZ_CHECK(header(o->data, r->hlen, "Status", NULL, 0) == 1, "Status line count");
     FUZZ_CHECK(header(o->data, r->hlen, "Content-Type", val, sizeof(val)) == 1 &&
-                   strcmp(val, "application/json; charset=utf-8") == 0,
+                   strcmp(val, st >= 400 && is_v1(r->path) ? "application/problem+json"
+                                                           : "application/json; charset=utf-8") == 0,
                "Content-Type");
     if (header(o->data, r->hlen, "Content-Length", val, sizeof(val))) {
         char *e;
@@ -366,7 +390,16 @@ static void check_body(struct run *r)
     FUZZ_CHECK(j && jend == r->rbody + r->blen, "body is not one JSON value: %.200s", r->rbody);
     FUZZ_CHECK(cJSON_IsObject(j), "body is not an object");
     FUZZ_CHECK(fuzz_utf8_valid(r->rbody, r->blen), "body is not UTF-8");
-    if (r->st >= 400) {
+    if (r->st >= 400 && is_v1(r->path)) { /* RFC 9457 */
+        const cJSON *status = cJSON_GetObjectItemCaseSensitive(j, "status");
+        const char *m = json_str(j, "detail");
+        FUZZ_CHECK(*m && *json_str(j, "type") && *json_str(j, "title"), "empty problem member");
+        FUZZ_CHECK(cJSON_IsNumber(status) && status->valueint == r->st, "problem status");
+        if (r->st == 503)
+            FUZZ_CHECK(r->retry == (strncmp(m, "Almacenamiento", 14) != 0),
+                       "503 '%s' with %d Retry-After", m, r->retry);
+        FUZZ_CHECK(cJSON_GetArraySize(j) == 4, "problem with %d members", cJSON_GetArraySize(j));
+    } else if (r->st >= 400) {
         const char *m = json_str(j, "mensaje");
         char code[8];
         snprintf(code, sizeof(code), "%d", r->st);
@@ -416,8 +449,10 @@ static int should_succeed(const struct run *r)
         ok = r->fs->nsnap > 0;
     else if (strcmp(r->path, "/aniadir") == 0)
         ok = r->found == CL_NOT_FOUND; /* validity is checked below */
+    else if (strcmp(r->path, "/v1/session") == 0)
+        ok = 0; /* a login for nobody (the store has no user), or a logout without a session */
     else
-        ok = 1; /* "/" and /health */
+        ok = 1; /* "/", /health and /v1/me (the token's) */
     if (sf && ok) {
         const char *v = http_param(&pre, sf->name, NULL);
         ok = v && client_validate(sf->field, v, strlen(v), NULL) == CL_OK;

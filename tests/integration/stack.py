@@ -6,6 +6,12 @@ Environment (set by tests/integration/CMakeLists.txt, defaults for a manual
 run from the source tree):
   CLIENTES_ROOT    the source tree (bin/start-web, conf/)
   CLIENTES_WORKER  the worker binary under test (a sanitizer build tests its own)
+  CLIENTES_ADMIN   clientes-admin (default: next to the worker)
+  IT_LEGACY_AUTH   "open": stacks run with LEGACY_AUTH=open and send no
+                   credentials (the old service's contract, exactly); by
+                   default a stack runs the real default (LEGACY_AUTH=token)
+                   with an editor token it made with clientes-admin before
+                   starting, sent on every request
 """
 import contextlib
 import http.client
@@ -31,7 +37,11 @@ ROOT = os.path.abspath(os.environ.get("CLIENTES_ROOT") or os.path.join(HERE, "..
 WORKER = os.path.abspath(
     os.environ.get("CLIENTES_WORKER")
     or os.path.join(ROOT, "build", "default", "cgi", "clientes-worker"))
+ADMIN = os.path.abspath(
+    os.environ.get("CLIENTES_ADMIN") or os.path.join(os.path.dirname(WORKER), "clientes-admin"))
 START_WEB = os.path.join(ROOT, "bin", "start-web")
+# "open": every stack of the run serves the legacy routes without credentials.
+LEGACY_OPEN = os.environ.get("IT_LEGACY_AUTH") == "open"
 NGINX_CONF = os.path.join(ROOT, "conf", "nginx.conf.template")
 
 READY_TIMEOUT = 30.0   # first 200 on GET / (a sanitizer build starts slower)
@@ -45,7 +55,12 @@ STOPPED = "clientes-web: info: stopped"
 CONFIG_VARS = ("FCGI_LISTEN", "DYNO", "ALLOW_EPHEMERAL_SQLITE", "NGINX", "NGINX_WORKER_PROCESSES",
                "NGINX_ERROR_LOG_LEVEL", "WORKER_MAX_REQUESTS", "TZ", "TRUSTED_PROXIES",
                "WORKER_RESTART_MAX", "WORKER_RESTART_WINDOW_S", "WORKER_WATCHDOG_S", "LOG_LEVEL",
-               "CLIENTES_USER", "CLIENTES_API_TOKEN")
+               "CLIENTES_USER", "CLIENTES_API_TOKEN", "LEGACY_AUTH", "SESSION_IDLE_MINUTES",
+               "SESSION_ABSOLUTE_HOURS", "LOGIN_CONCURRENCY", "LOGIN_MAX_FAILURES",
+               "LOGIN_THROTTLE_S", "AUDIT_RETENTION_DAYS")
+# Columns that record a credential's use (at most once a minute): a read may
+# change them, so the before/after comparisons of unchanged() leave them out.
+USE_COLUMNS = {("tokens", "last_used"), ("sessions", "last_seen")}
 
 EXAMPLE_MAIL = "ejemplo@gmail.com"
 EXAMPLE = {
@@ -110,6 +125,23 @@ def _others_can_enter(path):
         if path == "/":
             return True
         path = os.path.dirname(path)
+
+
+class Connection(http.client.HTTPConnection):
+    """An HTTP connection that sends `default_headers` (the stack's
+    credentials) with every request, unless the request names the header
+    itself; a header given as None is not sent at all."""
+
+    def __init__(self, *args, default_headers=None, **kw):
+        super().__init__(*args, **kw)
+        self.default_headers = dict(default_headers or {})
+
+    def request(self, method, url, body=None, headers=None, **kw):
+        given = dict(headers or {})
+        named = {k.lower() for k in given}
+        merged = {k: v for k, v in self.default_headers.items() if k.lower() not in named}
+        merged.update({k: v for k, v in given.items() if v is not None})
+        return super().request(method, url, body=body, headers=merged, **kw)
 
 
 class Response:
@@ -178,10 +210,15 @@ class Stack:
     DATABASE_URL as ?busy_timeout=N.  run_as: (uid, gid) to run bin/start-web
     as, through setpriv (the test runs as root); the run dir and the log file
     are given to that user.  run_dir_name: the name of the directory given as
-    TMPDIR, where clientes-web makes its runtime dir."""
+    TMPDIR, where clientes-web makes its runtime dir.  credentials: the role
+    of the token made (clientes-admin, before the first start) and sent with
+    every request; None for none (a client without credentials).  By
+    default "editor", or None when IT_LEGACY_AUTH=open, which also sets
+    LEGACY_AUTH=open (unless env says otherwise).  token: send this token
+    instead (one made for the same store by another stack)."""
 
     def __init__(self, db_path=None, busy_timeout=None, threads=4, env=None, name="stack",
-                 run_as=None, run_dir_name="run"):
+                 run_as=None, run_dir_name="run", credentials="default", token=None):
         # short: clientes-web makes its runtime dir (with the worker's unix
         # socket, at most 108 bytes of path) under this one, via TMPDIR
         self.dir = tempfile.mkdtemp(prefix="clientes-it-%s-" % name[:16])
@@ -198,6 +235,12 @@ class Stack:
         self.busy_timeout = busy_timeout
         self.threads = threads
         self.extra_env = dict(env or {})
+        if LEGACY_OPEN:
+            self.extra_env.setdefault("LEGACY_AUTH", "open")
+        if credentials == "default":
+            credentials = None if LEGACY_OPEN else "editor"
+        self.credentials = credentials
+        self.token = token  # else made at the first start when credentials is a role
         self.proc = None
         self.port = None
         self.log_path = None
@@ -216,19 +259,12 @@ class Stack:
             url += "?busy_timeout=%d" % self.busy_timeout
         return url
 
-    def start(self):
-        if not os.access(START_WEB, os.X_OK):
-            raise AssertionError("%s is missing or not executable" % START_WEB)
-        if not os.access(WORKER, os.X_OK):
-            raise AssertionError("worker binary %s is missing (build it first)" % WORKER)
-        assert self.proc is None, "stack already running"
-        self.runs += 1
-        self.port = free_port()
-        self.log_path = os.path.join(self.dir, "start-web.%d.log" % self.runs)
-        self.logs.append(self.log_path)
+    def env(self, test_env=True):
+        """The environment of this stack's programs: the defaults, plus what
+        the test asked for (test_env=False: the defaults alone)."""
         env = dict(os.environ)
         env.update({
-            "PORT": str(self.port),
+            "PORT": str(self.port or 8080),
             "DATABASE_URL": self.database_url(),
             "WORKER_THREADS": str(self.threads),
             "CLIENTES_WORKER": WORKER,
@@ -237,7 +273,52 @@ class Stack:
         })
         for k in CONFIG_VARS:
             env.pop(k, None)
-        env.update(self.extra_env)
+        if test_env:
+            env.update(self.extra_env)
+        return env
+
+    def admin(self, *args, input=None, check=True, timeout=60, test_env=True):
+        """Runs clientes-admin over this stack's store (as run_as when set);
+        returns the CompletedProcess (text).  check: fail the test on a
+        non-zero exit.  test_env: with the test's own variables (env=)."""
+        if not os.access(ADMIN, os.X_OK):
+            raise AssertionError("clientes-admin %s is missing (build it first)" % ADMIN)
+        cmd = [ADMIN] + list(args)
+        if self.run_as is not None:
+            uid, gid = self.run_as
+            cmd = ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid, "--clear-groups", "--"] + cmd
+        r = subprocess.run(cmd, cwd=self.dir, env=self.env(test_env), input=input,
+                           capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            self.fail("clientes-admin %s exited %d: %s" % (" ".join(args[:2]), r.returncode,
+                                                            r.stderr.strip()))
+        return r
+
+    def make_token(self, role, label="stack", *more, test_env=True):
+        """A new token (clientes-admin token create)."""
+        return self.admin("token", "create", label, "--role", role, *more,
+                          test_env=test_env).stdout.strip()
+
+    def auth_headers(self):
+        """The headers of this stack's credentials ({} without)."""
+        return {"Authorization": "Bearer " + self.token} if self.token else {}
+
+    def start(self):
+        if not os.access(START_WEB, os.X_OK):
+            raise AssertionError("%s is missing or not executable" % START_WEB)
+        if not os.access(WORKER, os.X_OK):
+            raise AssertionError("worker binary %s is missing (build it first)" % WORKER)
+        assert self.proc is None, "stack already running"
+        if self.credentials and self.token is None:
+            # before the start: clientes-admin makes the store as the worker
+            # would; with the defaults only, so that a setting the test made
+            # wrong on purpose is the worker's to refuse
+            self.token = self.make_token(self.credentials, test_env=False)
+        self.runs += 1
+        self.port = free_port()
+        self.log_path = os.path.join(self.dir, "start-web.%d.log" % self.runs)
+        self.logs.append(self.log_path)
+        env = self.env()
         cmd = [START_WEB]
         if self.run_as is not None:
             cmd = self._as_user(cmd, env)
@@ -527,18 +608,25 @@ class Stack:
 
     # -- HTTP --------------------------------------------------------------
 
-    def connection(self, timeout=10, source=None):
-        """A new HTTP connection; source: another loopback address to come
+    def connection(self, timeout=10, source=None, auth=True):
+        """A new HTTP connection sending this stack's credentials with every
+        request (auth=False: none); source: another loopback address to come
         from (127.0.0.2: "another client" for the per-client limits)."""
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout,
-                                          source_address=(source, 0) if source else None)
+        return Connection("127.0.0.1", self.port, timeout=timeout,
+                          source_address=(source, 0) if source else None,
+                          default_headers=self.auth_headers() if auth else None)
 
-    def request(self, method, path, body=None, headers=None, timeout=10, fresh=False):
-        """One HTTP request.  By default over a keep-alive connection kept per
-        thread (thousands of closed connections would leave as many
-        TIME_WAIT sockets on the machine); fresh=True uses a new one.  A
-        reused connection that the server had closed is replaced once: the
-        request never reached the server then."""
+    def request(self, method, path, body=None, headers=None, timeout=10, fresh=False, auth=True):
+        """One HTTP request, with this stack's credentials (auth=False:
+        without; a header of `headers` replaces them, None drops one).  By
+        default over a keep-alive connection kept per thread (thousands of
+        closed connections would leave as many TIME_WAIT sockets on the
+        machine); fresh=True uses a new one.  A reused connection that the
+        server had closed is replaced once: the request never reached the
+        server then."""
+        if not auth:
+            headers = dict(headers or {})
+            headers.setdefault("Authorization", None)
         if fresh:
             conn = self.connection(timeout)
             try:
@@ -623,8 +711,10 @@ class Stack:
 
     # -- the store, read directly (read-only) -----------------------------
 
-    def db_snapshot(self):
-        """Every row of every table, for before/after comparisons."""
+    def db_snapshot(self, strict=False):
+        """Every row of every table, for before/after comparisons; the
+        columns that record a credential's use (USE_COLUMNS) read as None
+        unless strict (a refused request must not change even those)."""
         conn = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(self.db_path), uri=True,
                                timeout=5)
         try:
@@ -632,8 +722,12 @@ class Stack:
                 "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
             snap = {}
             for t in tables:
-                snap[t] = sorted(conn.execute('SELECT * FROM "%s"' % t.replace('"', '""')).fetchall(),
-                                 key=repr)
+                cur = conn.execute('SELECT * FROM "%s"' % t.replace('"', '""'))
+                names = [d[0] for d in cur.description]
+                skip = [i for i, n in enumerate(names) if not strict and (t, n) in USE_COLUMNS]
+                rows = [tuple(None if i in skip else v for i, v in enumerate(row))
+                        for row in cur.fetchall()]
+                snap[t] = sorted(rows, key=repr)
             return snap
         finally:
             conn.close()

@@ -73,12 +73,12 @@ def raise_fd_limit(need):
         resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
 
 
-def victim_request(port, method, path, timeout=5):
-    """One request on a new connection from 127.0.0.2 (another client
-    address than the attacker's 127.0.0.1); (seconds, Response or error)."""
+def victim_request(st, method, path, timeout=5):
+    """One request of stack st, with its credentials, on a new connection
+    from 127.0.0.2 (another client address than the attacker's 127.0.0.1);
+    (seconds, Response or error)."""
     t0 = time.monotonic()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout,
-                                      source_address=("127.0.0.2", 0))
+    conn = st.connection(timeout=timeout, source="127.0.0.2")
     try:
         r = send(conn, method, path)
     except (OSError, http.client.HTTPException) as e:
@@ -256,9 +256,10 @@ class SlowAttack:
             raise AssertionError("the attack itself failed: %r" % self.errors)
 
 
-def slow_body_head(path, length=12000):
+def slow_body_head(path, length=12000, headers=None):
+    extra = "".join("%s: %s\r\n" % kv for kv in (headers or {}).items())
     return ("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-            "Content-Length: %d\r\n\r\n" % (path, length)).encode()
+            "%sContent-Length: %d\r\n\r\n" % (path, extra, length)).encode()
 
 
 class EdgeTestCase(StackTestCase):
@@ -287,7 +288,7 @@ class SlowClients(EdgeTestCase):
             for method, path in (("GET", "/cliente?" + qs(mail=EXAMPLE_MAIL)),
                                  ("PUT", "/setDireccion?" + qs(mail=EXAMPLE_MAIL,
                                                                direccion="Calle %d" % n))):
-                took, r = victim_request(st.port, method, path)
+                took, r = victim_request(st, method, path)
                 self.worst = max(self.worst, took)
                 if not isinstance(r, stack.Response) or r.status != 200:
                     bad.append((method, round(took, 2), r))
@@ -387,10 +388,10 @@ class SlowClients(EdgeTestCase):
         try:
             rec = record("cuerpo.lento@example.com")
             body = qs(*[(k, rec[k]) for k in FIELDS]).encode()
-            s.sendall(slow_body_head("/aniadir", len(body)) + body[:5])
+            s.sendall(slow_body_head("/aniadir", len(body), st.auth_headers()) + body[:5])
             time.sleep(0.5)
             for i in range(5):
-                took, r = victim_request(st.port, "GET", "/cliente?" + qs(mail=EXAMPLE_MAIL))
+                took, r = victim_request(st, "GET", "/cliente?" + qs(mail=EXAMPLE_MAIL))
                 self.assertIsInstance(r, stack.Response, r)
                 self.assertEqual(r.status, 200, r)
                 self.assertLess(took, 1.0)
@@ -709,8 +710,9 @@ class AccessLog(EdgeTestCase):
         rec = {"nombre": "Nombresecreto%s" % tag, "apellidos": "Apellidoprivado%s" % tag,
                "mail": "persona.%s@ejemplo-privado.es" % tag, "fecha_nacimiento": "17/11/1931",
                "direccion": "Calle Escondida %s" % tag}
-        secrets = ["sesion%s" % tag, "token%s" % tag]
-        headers = {"Cookie": "sesion=" + secrets[0], "Authorization": "Bearer " + secrets[1],
+        # the stack's real token, and a session cookie that is no session
+        secrets = ["sesion%s" % tag, st.token]
+        headers = {"Cookie": "__Host-session=" + secrets[0], "Authorization": "Bearer " + secrets[1],
                    "Referer": "https://otro.example/?mail=" + rec["mail"]}
         ids = []
 

@@ -379,7 +379,9 @@ class Sigterm(PerTestStack):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
         s.settimeout(10)
         s.connect(("127.0.0.1", st.port))
-        s.sendall(b"GET /clientes HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        auth = "".join("%s: %s\r\n" % kv for kv in st.auth_headers().items())
+        s.sendall(("GET /clientes HTTP/1.1\r\nHost: localhost\r\n%sConnection: close\r\n\r\n"
+                   % auth).encode())
         s.setblocking(False)
 
         got = bytearray()

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """test_readme.py - the README's curl examples, run in order against a fresh
-stack, print exactly the answers the README shows: the README stays true."""
+stack, print exactly the answers the README shows: the README stays true.
+The token they use ($CLIENTES_TOKEN) is the one the first run prints
+(`clientes-admin first-run`, as bin/run runs it), through the lines the
+README tells a newcomer to copy."""
 import os
 import re
 import shlex
@@ -28,12 +31,34 @@ def examples():
     return out
 
 
+def first_run_token(st, readme):
+    """The token the first run prints, after checking that its output has
+    the two lines the README shows (the token elided there)."""
+    out = st.admin("first-run").stdout
+    m = re.search(r"^  export CLIENTES_TOKEN=(clt_[0-9a-f]{64})$", out, re.M)
+    if not m:
+        raise AssertionError("first-run printed no token: %r" % out)
+    shown = re.search(r"^  export CLIENTES_TOKEN=clt_5f0c…\n(  curl .*)$", readme, re.M)
+    if not shown:
+        raise AssertionError("README lost the first run's lines")
+    curl = shown.group(1).replace("localhost:8080", "localhost:%d" % st.port)
+    if curl not in out.splitlines():
+        raise AssertionError("first-run does not print README's %r: %r" % (curl, out))
+    return m.group(1)
+
+
 class ReadmeExamples(StackTestCase):
+    stack_kwargs = {"credentials": None}  # the newcomer's: nothing until the first run
+
     def test_examples_answer_as_documented(self):
         cases = examples()
         self.assertGreaterEqual(len(cases), 10, "README lost its curl examples")
+        token = first_run_token(self.stack, open(README, encoding="utf-8").read())
+        # a second start prints nothing: the store has a token now
+        self.assertEqual(self.stack.admin("first-run").stdout, "")
         for cmd, expected in cases:
             argv = [a.replace("localhost:8080", "127.0.0.1:%d" % self.stack.port)
+                    .replace("$CLIENTES_TOKEN", token)
                     for a in shlex.split(cmd)]
             got = subprocess.run(argv, capture_output=True, timeout=20).stdout
             self.assertEqual(got.decode("utf-8").strip(), expected, cmd)

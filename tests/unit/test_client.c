@@ -1262,7 +1262,11 @@ static void store_raw(struct store *s, const char *mail, const char *nombre)
     snprintf(c.mail, sizeof(c.mail), "%s", mail);
     snprintf(c.fecha_nacimiento, sizeof(c.fecha_nacimiento), "%s", "1/1/1980");
     snprintf(c.direccion, sizeof(c.direccion), "%s", "Calle Vieja 1");
-    assert_int_equal(s->ops->add(s, &c), CL_OK);
+    struct client_keys k;
+    char now[STORE_TIME_LEN + 1];
+    client_keys_of(&c, &k);
+    manager_now(now);
+    assert_int_equal(s->ops->add(s, &c, &k, now, NULL, NULL), CL_OK);
 }
 
 static void test_manager_legacy_rows(void **state)

@@ -8,11 +8,7 @@
 #include <time.h>
 
 #include "asset.h"
-
-#ifndef USER_NAME_MAX /* store.h v2 (until it is merged here) */
-#define USER_NAME_MAX 64
-#define TOKEN_LABEL_MAX 64
-#endif
+#include "store.h"
 
 /* Shorthands over the one writer `h` of every function here: L takes only
  * literals (html_lit), T, A and U values. */
@@ -931,6 +927,12 @@ void page_borrar(struct html *h, const struct page_frame *f, const struct page_c
 
 /* ---- import ------------------------------------------------------------ */
 
+/* The two forms here post a file (multipart/form-data), which the worker
+ * does not decode before the dispatcher checks the CSRF token: they carry it
+ * in their action's query string instead (the one secret that is not a
+ * credential by itself; the access log drops query strings and pages send
+ * no Referer). */
+
 static void import_choose(struct html *h, const struct page_frame *f, const struct page_import *v)
 {
     L("<p>Suba un fichero CSV en UTF-8 cuya primera fila nombre las columnas <code>nombre</code>, "
@@ -943,9 +945,9 @@ static void import_choose(struct html *h, const struct page_frame *f, const stru
         error_summary_item(h, "fichero", v->error);
         error_summary_close(h);
     }
-    L("<form method=\"post\" action=\"/ui/importar\" enctype=\"multipart/form-data\" "
-      "novalidate>\n");
-    csrf(h, f);
+    L("<form method=\"post\" action=\"/ui/importar?" CSRF_FIELD "=");
+    U(f->csrf ? f->csrf : "");
+    L("\" enctype=\"multipart/form-data\" novalidate>\n");
     L("<div class=\"campo\">\n<label for=\"fichero\">Fichero CSV</label>\n");
     if (v->error) {
         L("<span class=\"error-campo\" id=\"fichero-error\"><span class=\"visualmente-oculto\">"
@@ -1031,9 +1033,9 @@ static void import_preview(struct html *h, const struct page_frame *f, const str
     }
     L("<div class=\"acciones\">\n");
     if (v->creates > 0) {
-        L("<form method=\"post\" action=\"/ui/importar/confirmar\" "
-          "enctype=\"multipart/form-data\">\n");
-        csrf(h, f);
+        L("<form method=\"post\" action=\"/ui/importar/confirmar?" CSRF_FIELD "=");
+        U(f->csrf ? f->csrf : "");
+        L("\" enctype=\"multipart/form-data\">\n");
         L("<input type=\"hidden\" name=\"base64\" value=\"");
         A(v->carry);
         L("\">\n<button class=\"boton\" type=\"submit\">");

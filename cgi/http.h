@@ -88,6 +88,7 @@ struct http_request {
     const char *authorization;  /* the Authorization header */
     const char *cookie;         /* the Cookie header */
     const char *csrf_token;     /* the X-CSRF-Token header */
+    const char *accept;         /* the Accept header */
     const char *client_addr;    /* the client's address (nginx's, after TRUSTED_PROXIES) */
     char request_id[HTTP_REQUEST_ID_MAX + 1]; /* sanitised X-Request-Id, for logs */
 

@@ -106,6 +106,7 @@ static void serve(struct worker *w, FCGX_Request *fr)
     r->authorization = param(fr, "HTTP_AUTHORIZATION");
     r->cookie = param(fr, "HTTP_COOKIE");
     r->csrf_token = param(fr, "HTTP_X_CSRF_TOKEN");
+    r->accept = param(fr, "HTTP_ACCEPT");
     r->client_addr = param(fr, "REMOTE_ADDR");
     r->nparams = 0;
     id = param(fr, "REQUEST_ID");

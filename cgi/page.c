@@ -982,19 +982,19 @@ static void import_preview(struct html *h, const struct page_frame *f, const str
     }
     L("</p>\n");
     if (v->nerrors > 0) {
-        L("<table>\n<caption>Líneas con errores</caption>\n<thead>\n<tr><th scope=\"col\" "
+        L("<table class=\"tarjetas\">\n<caption>Líneas con errores</caption>\n<thead>\n<tr><th scope=\"col\" "
           "class=\"num\">Línea</th><th scope=\"col\">Campo</th><th scope=\"col\">Problema</th>"
           "</tr>\n</thead>\n<tbody>\n");
         for (int i = 0; i < v->nerrors; i++) {
             const struct page_import_error *e = &v->errors[i];
-            L("<tr class=\"mal\"><td class=\"num\">");
+            L("<tr class=\"mal\"><td class=\"num\" data-etiqueta=\"Línea\">");
             N((long long)e->line);
-            L("</td><td>");
+            L("</td><td data-etiqueta=\"Campo\">");
             if (e->field)
                 T(label_of(e->field));
             else
                 L("—");
-            L("</td><td class=\"error\">");
+            L("</td><td class=\"error\" data-etiqueta=\"Problema\">");
             T(e->reason);
             L("</td></tr>\n");
         }

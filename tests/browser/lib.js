@@ -31,6 +31,7 @@ async function launch() {
     executablePath: '/usr/bin/chromium',
     headless: true,
     args,
+    protocolTimeout: 30000, // a step that hangs fails in 30 s, not 180
     // Spanish dates in <input type=date> (dd/mm/aaaa): --lang is ignored
     // on Linux, LANGUAGE is what Chromium reads
     env: {...process.env, LANGUAGE: 'es'},
@@ -124,12 +125,14 @@ async function screenshots(page, name) {
 
 // Navigates and waits for the page, returning the main response.
 async function go(page, url) {
+  await page.bringToFront(); // a tab in the background may not run its steps
   const r = await page.goto(url.startsWith('http') ? url : BASE + url, {waitUntil: 'load'});
   return r;
 }
 
 // Clicks what submits a form and waits for the navigation it causes.
 async function submit(page, selector) {
+  await page.bringToFront();
   const [r] = await Promise.all([page.waitForNavigation({waitUntil: 'load'}),
     page.click(selector)]);
   return r;
@@ -137,6 +140,7 @@ async function submit(page, selector) {
 
 // Types into a field after clearing it.
 async function fill(page, selector, text) {
+  await page.bringToFront();
   await page.click(selector, {clickCount: 3});
   await page.$eval(selector, (e) => { e.value = ''; });
   if (text) await page.type(selector, text);
@@ -155,7 +159,12 @@ async function login(page, role) {
   await go(page, '/ui/entrar');
   await fill(page, '#usuario', name);
   await fill(page, '#clave', password);
-  return submit(page, 'button[type=submit]');
+  return submit(page, 'main button[type=submit]');
+}
+
+// Says where a script is (the log of a failure shows its last step).
+function step(what) {
+  console.log(`  - ${what}`);
 }
 
 async function text(page, selector) {
@@ -187,4 +196,4 @@ async function run(name, body) {
 }
 
 module.exports = {BASE, ATTACKER, USERS, OUT, assert, launch, newPage, axe, screenshots, go,
-  submit, fill, fillDate, login, text, run};
+  submit, fill, fillDate, login, text, step, run};

@@ -497,10 +497,14 @@ int ui_list(struct ui_request *c)
         antes = NULL;
         e = manager_list(c->store, &query, collect_client, rows);
     }
-    if (!e)
+    /* the total: a first page that holds every match says it (a search
+     * that finds a few costs one scan, not two); else the store counts */
+    if (!e && !despues && !antes && rows->n <= PAGE_ROWS)
+        v.total = rows->n;
+    else if (!e)
         e = manager_count_query(c->store, &query, &v.total);
     v.all = v.total;
-    if (!e && v.q)
+    if (!e && v.q && v.total == 0) /* nothing found: is there anything at all? */
         e = manager_count(c->store, &v.all);
     if (e) {
         free(rows);

@@ -1028,7 +1028,7 @@ static void import_csv(struct import_run *r, const char *csv, size_t len, bool c
         snprintf(r->file_msg, sizeof(r->file_msg), "El fichero no es un CSV válido (línea %lu: "
                  "%s)", p->error_line, p->error ? p->error : "");
         r->file_error = r->file_msg;
-    } else if (!r->fatal && !r->header) {
+    } else if (!r->fatal && !r->header && !r->file_error) {
         r->file_error = "El fichero está vacío";
     }
     free(p);

@@ -550,7 +550,8 @@ enum cl_err manager_history(struct store *s, const char *mail, long long before_
 enum cl_err manager_audit(struct store *s, const struct audit_query *q, audit_walk_fn fn,
                           void *ctx)
 {
-    if (q->limit < 1 || q->limit > 1000 || q->before_id < 0)
+    if (q->limit < 1 || q->limit > 1000 || q->before_id < 0 || q->after_id < 0 ||
+        (q->oldest_first && q->before_id) || (!q->oldest_first && q->after_id))
         return CL_INVALID;
     return s->ops->audit_list(s, q, fn, ctx);
 }

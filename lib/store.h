@@ -91,7 +91,8 @@ struct audit_view {
 };
 typedef int (*audit_walk_fn)(const struct audit_view *row, void *ctx);
 
-/* Which audit rows, newest first.  Every filter is optional (NULL / 0). */
+/* Which audit rows, newest first (but see oldest_first).  Every filter is
+ * optional (NULL / 0). */
 struct audit_query {
     const char *target_key; /* one client's rows (its history) */
     const char *actor;      /* exact */
@@ -99,6 +100,10 @@ struct audit_query {
     const char *since;      /* at >= since (a prefix of an RFC 3339 time works: "2026-12-01") */
     long long before_id;    /* keyset: rows with id < before_id; 0 = from the newest */
     int limit;              /* 1..1000 rows */
+    /* Oldest first instead (an export reads the trail in the order it was
+     * written): rows with id > after_id; before_id must be 0. */
+    bool oldest_first;
+    long long after_id;
 };
 
 enum client_sort {

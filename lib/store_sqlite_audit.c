@@ -22,7 +22,8 @@ enum {
     A_ACTION = 4,
     A_PREFIX = 8, /* with A_ACTION: the action is a prefix ("client.") */
     A_SINCE = 16,
-    A_BEFORE = 32
+    A_BEFORE = 32, /* newest first: before_id; oldest first: after_id */
+    A_OLDEST = 64
 };
 
 enum cl_err sq_audit_list(struct store *base, const struct audit_query *q, audit_walk_fn fn,
@@ -36,7 +37,8 @@ enum cl_err sq_audit_list(struct store *base, const struct audit_query *q, audit
     int rc;
 
     s->base.errmsg[0] = '\0';
-    if (q->limit < 1 || q->limit > 1000 || alen >= sizeof(upper)) {
+    if (q->limit < 1 || q->limit > 1000 || alen >= sizeof(upper) ||
+        (q->oldest_first && q->before_id)) {
         snprintf(s->base.errmsg, sizeof(s->base.errmsg), "malformed audit query");
         return CL_INVALID;
     }
@@ -45,17 +47,20 @@ enum cl_err sq_audit_list(struct store *base, const struct audit_query *q, audit
     f |= q->action ? A_ACTION : 0;
     f |= alen && q->action[alen - 1] == '.' ? A_PREFIX : 0;
     f |= q->since ? A_SINCE : 0;
-    f |= q->before_id > 0 ? A_BEFORE : 0;
+    f |= (q->oldest_first ? q->after_id : q->before_id) > 0 ? A_BEFORE : 0;
+    f |= q->oldest_first ? A_OLDEST : 0;
     /* A prefix is the range [prefix, prefix with its last byte + 1): "client."
      * up to "client/", which an index on the action could use as well. */
     snprintf(sql, sizeof(sql),
              "SELECT id, at, actor, action, target, changes, request_id, client_addr"
-             " FROM audit WHERE 1%s%s%s%s%s ORDER BY id DESC LIMIT ?7",
+             " FROM audit WHERE 1%s%s%s%s%s ORDER BY id%s LIMIT ?7",
              f & A_TARGET ? " AND target_key = ?1" : "", f & A_ACTOR ? " AND actor = ?2" : "",
              f & A_PREFIX   ? " AND action >= ?3 AND action < ?4"
              : f & A_ACTION ? " AND action = ?3"
                             : "",
-             f & A_SINCE ? " AND at >= ?5" : "", f & A_BEFORE ? " AND id < ?6" : "");
+             f & A_SINCE ? " AND at >= ?5" : "",
+             !(f & A_BEFORE) ? "" : f & A_OLDEST ? " AND id > ?6" : " AND id < ?6",
+             f & A_OLDEST ? "" : " DESC");
     if (!(st = sq_cached(s, &s->audit_st[f], sql)))
         return CL_STORAGE;
     if (f & A_TARGET)
@@ -72,7 +77,7 @@ enum cl_err sq_audit_list(struct store *base, const struct audit_query *q, audit
     if (f & A_SINCE)
         sqlite3_bind_text(st, 5, q->since, -1, SQLITE_STATIC);
     if (f & A_BEFORE)
-        sqlite3_bind_int64(st, 6, q->before_id);
+        sqlite3_bind_int64(st, 6, q->oldest_first ? q->after_id : q->before_id);
     sqlite3_bind_int(st, 7, q->limit);
     /* At most 1000 rows: the statement may stay open while they are fed. */
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

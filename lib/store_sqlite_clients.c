@@ -1,5 +1,6 @@
 /* store_sqlite_clients.c - the SQLite backend's clients: lookups, versioned
  * changes with their audit rows, erasure, and keyset lists. */
+#include "store_sqlite.h"
 #include "store_sqlite_int.h"
 
 #include <stdio.h>
@@ -485,7 +486,8 @@ enum cl_err sq_list(struct store *base, const struct client_query *q, client_lis
         }
         bind_filters(st, q, f, pattern);
         if (cursor) {
-            sqlite3_bind_text(st, 1, value, -1, SQLITE_TRANSIENT);
+            if (q->sort != SORT_MAIL) /* the mail order's cursor is the key alone */
+                sqlite3_bind_text(st, 1, value, -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
         }
         rc = read_page(s, st, q, kind, want, &got, value, sizeof(value), key, sizeof(key));
@@ -507,4 +509,29 @@ enum cl_err sq_list(struct store *base, const struct client_query *q, client_lis
     }
     free(pattern);
     return e;
+}
+
+enum cl_err store_sqlite_plan(struct store *base, const struct client_query *q, char *out,
+                              size_t len)
+{
+    struct sqlite_store *s = sq_of(base);
+    sqlite3_stmt *st, *plan = NULL;
+    char *sql;
+    size_t n = 0;
+    int rc;
+
+    if (strcmp(base->ops->name, "sqlite") != 0 || (unsigned)q->sort >= (unsigned)NSORTS)
+        return CL_INVALID;
+    if (!(st = list_stmt(s, q, filters_of(q), kind_of(q, filters_of(q)), q->after_key != NULL)))
+        return CL_STORAGE;
+    if (!(sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sqlite3_sql(st))))
+        return CL_NOMEM;
+    rc = sqlite3_prepare_v2(s->db, sql, -1, &plan, NULL);
+    sqlite3_free(sql);
+    out[0] = '\0';
+    while (rc == SQLITE_OK && sqlite3_step(plan) == SQLITE_ROW && n < len)
+        n += (size_t)snprintf(out + n, len - n, "%s%s", n ? "\n" : "",
+                              (const char *)sqlite3_column_text(plan, 3));
+    sqlite3_finalize(plan);
+    return sq_map(rc);
 }

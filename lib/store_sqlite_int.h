@@ -58,7 +58,7 @@ enum sq_stmt {
  * store_sqlite_audit.c), one slot per shape, also prepared on first use. */
 #define SQ_LIST_SHAPES 200 /* see list_stmt() */
 #define SQ_COUNT_SHAPES 8                  /* filters */
-#define SQ_AUDIT_SHAPES 64                 /* filters */
+#define SQ_AUDIT_SHAPES 128                /* filters, direction */
 
 /* Rows of a list are read this many at a time into the handle's page, and
  * handed to the caller once the statement is reset: no statement (no WAL

@@ -5,10 +5,27 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "ts_pg.h"
+
+enum fx_backend fx_backend(void)
+{
+    const char *b = getenv("CLIENTES_TEST_STORE");
+
+    if (!b || !*b || strcmp(b, "sqlite") == 0)
+        return FX_SQLITE;
+    if (strcmp(b, "pg") == 0)
+        return FX_PG;
+    fail_msg("CLIENTES_TEST_STORE=%s: expected sqlite or pg", b);
+    return FX_SQLITE;
+}
+
+/* open_store: 0 none, 1 a SQLite file, 2 the chosen backend's store. */
 static int fx_new(void **state, const char *base, int open_store)
 {
+    static int serial;
     struct fx *fx = calloc(1, sizeof(*fx));
     char err[512];
 
@@ -21,7 +38,18 @@ static int fx_new(void **state, const char *base, int open_store)
         return -1;
     }
     ts_join(fx->path, sizeof(fx->path), fx->dir, "clientes.db");
-    if (open_store && store_open(fx->path, &fx->s, err, sizeof(err)) != CL_OK) {
+    snprintf(fx->url, sizeof(fx->url), "%s", fx->path);
+    if (open_store == 2 && fx_backend() == FX_PG) {
+        char name[64];
+        snprintf(name, sizeof(name), "store_%ld_%d", (long)getpid(), ++serial);
+        if (ts_pg_database(name, fx->url, sizeof(fx->url)) != 0) {
+            fprintf(stderr, "setup: no PostgreSQL database for the test\n");
+            ts_rmtree(fx->dir);
+            free(fx);
+            return -1;
+        }
+    }
+    if (open_store && store_open(fx->url, &fx->s, err, sizeof(err)) != CL_OK) {
         fprintf(stderr, "setup: %s\n", err);
         ts_rmtree(fx->dir);
         free(fx);
@@ -34,6 +62,11 @@ static int fx_new(void **state, const char *base, int open_store)
 int fx_setup_store(void **state)
 {
     return fx_new(state, NULL, 1);
+}
+
+int fx_setup_any(void **state)
+{
+    return fx_new(state, NULL, 2);
 }
 
 int fx_setup_dir(void **state)
@@ -71,9 +104,38 @@ void fx_reopen(struct fx *fx)
 
     store_close(fx->s);
     fx->s = NULL;
-    if (store_open(fx->path, &fx->s, err, sizeof(err)) != CL_OK)
-        fail_msg("reopen %s: %s", fx->path, err);
+    if (store_open(fx->url, &fx->s, err, sizeof(err)) != CL_OK)
+        fail_msg("reopen: %s", err);
     assert_non_null(fx->s);
+}
+
+struct store *fx_open(const struct fx *fx)
+{
+    struct store *s = NULL;
+    char err[512] = "";
+
+    if (store_open(fx->url, &s, err, sizeof(err)) != CL_OK)
+        fail_msg("another handle: %s", err);
+    return s;
+}
+
+struct store *fx_open_other(struct fx *fx, const char *name, char *url, size_t cap)
+{
+    static int serial;
+    struct store *s = NULL;
+    char err[512] = "";
+
+    if (fx_backend() == FX_PG) {
+        char db[64];
+        snprintf(db, sizeof(db), "other_%ld_%d", (long)getpid(), ++serial);
+        if (ts_pg_database(db, url, cap) != 0)
+            fail_msg("no second PostgreSQL database");
+    } else {
+        ts_join(url, cap, fx->dir, name);
+    }
+    if (store_open(url, &s, err, sizeof(err)) != CL_OK)
+        fail_msg("second store: %s", err);
+    return s;
 }
 
 void fx_chdir(struct fx *fx)
@@ -153,4 +215,94 @@ long long fx_sql_int(const char *path, const char *sql)
     sqlite3_finalize(st);
     sqlite3_close(db);
     return v;
+}
+
+static void copy_opt(char *dst, size_t cap, const char *v, bool *has)
+{
+    if (has)
+        *has = v != NULL;
+    snprintf(dst, cap, "%s", v ? v : "");
+}
+
+struct audit_collect {
+    struct fx_audit_row *rows;
+    int n, cap;
+};
+
+static int audit_collect_fn(const struct audit_view *v, void *ctx)
+{
+    struct audit_collect *a = ctx;
+    struct fx_audit_row *r;
+
+    if (a->n >= a->cap)
+        return 1;
+    r = &a->rows[a->n++];
+    r->id = v->id;
+    copy_opt(r->at, sizeof(r->at), v->at, NULL);
+    copy_opt(r->actor, sizeof(r->actor), v->actor, NULL);
+    copy_opt(r->action, sizeof(r->action), v->action, NULL);
+    copy_opt(r->target, sizeof(r->target), v->target, &r->has_target);
+    copy_opt(r->changes, sizeof(r->changes), v->changes, &r->has_changes);
+    copy_opt(r->request_id, sizeof(r->request_id), v->request_id, &r->has_request_id);
+    copy_opt(r->client_addr, sizeof(r->client_addr), v->client_addr, &r->has_client_addr);
+    return 0;
+}
+
+int fx_audit(struct store *s, struct audit_query q, struct fx_audit_row *rows, int cap)
+{
+    struct audit_collect a = {rows, 0, cap};
+
+    q.limit = cap;
+    assert_int_equal(manager_audit(s, &q, audit_collect_fn, &a), CL_OK);
+    return a.n;
+}
+
+struct fx_audit_row fx_audit_last(struct store *s)
+{
+    struct fx_audit_row r;
+    struct audit_query q = {0};
+
+    memset(&r, 0, sizeof(r));
+    if (fx_audit(s, q, &r, 1) != 1)
+        fail_msg("the audit trail is empty");
+    return r;
+}
+
+struct last_id {
+    long long n, last;
+};
+
+static int page_fn(const struct audit_view *v, void *ctx)
+{
+    struct last_id *l = ctx;
+    l->n++;
+    l->last = v->id;
+    return 0;
+}
+
+long long fx_audit_count(struct store *s)
+{
+    struct audit_query q = {.limit = 1000};
+    long long total = 0;
+
+    for (;;) {
+        struct last_id l = {0, 0};
+        assert_int_equal(manager_audit(s, &q, page_fn, &l), CL_OK);
+        total += l.n;
+        if (l.n < q.limit)
+            return total;
+        q.before_id = l.last;
+    }
+}
+
+void fx_assert_time(const char *t)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+
+    if (strlen(t) != STORE_TIME_LEN)
+        fail_msg("time '%s' is not %d characters", t, STORE_TIME_LEN);
+    for (int i = 0; i < STORE_TIME_LEN; i++) {
+        if (shape[i] == 'd' ? !(t[i] >= '0' && t[i] <= '9') : t[i] != shape[i])
+            fail_msg("time '%s' is not RFC 3339 UTC with milliseconds", t);
+    }
 }

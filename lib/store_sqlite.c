@@ -449,6 +449,8 @@ static void sq_close(struct store *base)
 
     if (s->in_txn && s->db && !sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (s->erased) /* an erasure's WAL copies that a reader kept: now, if it let go */
+        sqlite3_wal_checkpoint_v2(s->db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     for (int i = 0; i < SQ_NSTMT; i++)
         sqlite3_finalize(s->st[i]);
     for (int i = 0; i < SQ_LIST_SHAPES; i++)

@@ -298,6 +298,43 @@ static void test_erasure_leaves_no_bytes(void **state)
 /* The first line of the plan is the loop that gives the order: a scan or
  * seek of `uses` (the mail order: of either table's primary key), and no
  * sort of the rows afterwards. */
+/* A reader that holds an old snapshot while the erasure runs keeps the old
+ * pages (in the file, and their copies in the WAL) for as long as it reads
+ * them: the checkpoint cannot write past its snapshot.  The store retries
+ * at its close (the next erasure would too). */
+static void test_erasure_with_a_reader(void **state)
+{
+    struct fx *fx = *state;
+    char wal[1300], url[1400];
+    struct store *s;
+    struct client c;
+    sqlite3 *reader;
+    sqlite3_stmt *st;
+
+    ts_suffix(wal, sizeof(wal), fx->path, "-wal");
+    mark(&c, "Zqxnombre");
+    assert_int_equal(manager_add(fx->s, &c, NULL), CL_OK);
+    store_close(fx->s);
+    fx->s = NULL;
+    snprintf(url, sizeof(url), "%s?busy_timeout=50", fx->path);
+    assert_int_equal(store_open(url, &s, NULL, 0), CL_OK);
+    assert_int_equal(sqlite3_open(fx->path, &reader), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(reader, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(reader, "SELECT count(*) FROM clients", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW); /* the snapshot is taken */
+    assert_int_equal(manager_erase(s, "zqxmark@example.com", NULL), CL_OK);
+    fx_absent(s, "zqxmark@example.com");
+    /* what the reader still reads */
+    assert_true(occurrences(fx->path, "zqx") + occurrences(wal, "zqx") > 0);
+    sqlite3_finalize(st);
+    sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL);
+    store_close(s); /* the reader's connection remains: the store's own retry */
+    assert_int_equal(occurrences(fx->path, "zqx"), 0);
+    assert_int_equal(occurrences(wal, "zqx"), 0);
+    sqlite3_close(reader);
+}
+
 static void expect_plan(struct store *s, struct client_query q, const char *uses)
 {
     char plan[2048], first[256];
@@ -369,6 +406,7 @@ int main(void)
         T(test_newer_schema_untouched, fx_setup_dir),
         T(test_audit_append_only, fx_setup_store),
         T(test_erasure_leaves_no_bytes, fx_setup_store),
+        T(test_erasure_with_a_reader, fx_setup_store),
         T(test_pages_use_indexes, fx_setup_store),
     };
 #undef T

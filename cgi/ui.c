@@ -27,6 +27,12 @@
 #define TOKENS_MAX 500        /* tokens listed on one page */
 #define IMPORT_SHOWN 50       /* clients listed in an import's preview */
 #define IMPORT_ERRORS 100     /* errors listed in an import's preview */
+/* What a confirmation's body holds besides the file's base64: the
+ * multipart framing of its fields. */
+#define IMPORT_FORM_SLACK 512
+#define IMPORT_MAX_TEXT "11 KB"
+_Static_assert((HTTP_BODY_MAX - IMPORT_FORM_SLACK) / 4 * 3 >= 11 * 1024,
+               "IMPORT_MAX_TEXT says what fits");
 #define AVISO_COOKIE "__Host-aviso"
 #define AVISO_ATTRS "; Path=/; Secure; HttpOnly; SameSite=Strict"
 
@@ -1130,6 +1136,15 @@ int ui_import_preview(struct ui_request *c)
         free(u.owned);
         return import_page(c, 400, &v);
     }
+    /* the confirmation carries the file back in base64, within the body the
+     * worker reads whole */
+    if (sodium_base64_ENCODED_LEN(u.len, sodium_base64_VARIANT_ORIGINAL) + IMPORT_FORM_SLACK >
+        HTTP_BODY_MAX) {
+        v.error = "El fichero es demasiado grande para importarlo desde el navegador (como "
+                  "mucho " IMPORT_MAX_TEXT "): divídalo, o use la API /v1/clientes/import";
+        free(u.owned);
+        return import_page(c, 413, &v);
+    }
     if (!(r = calloc(1, sizeof(*r)))) {
         free(u.owned);
         return lib_error(c, CL_NOMEM);
@@ -1247,6 +1262,8 @@ int ui_export(struct ui_request *c)
     /* a spreadsheet's CSV: UTF-8 with its mark, ';' (Spanish Excel), and
      * formulas neutralised by the writer */
     http_begin_type(c->res, 200, "text/csv; charset=utf-8; header=present", head, -1);
+    if (c->res->head_only)
+        return 200; /* the headers alone: no walk */
     csv_writer_init(&x.w, csv_out, c->res, ';', true);
     for (int f = 0; f < CLIENT_NFIELDS; f++)
         names[f] = client_fields[f].name;

@@ -519,6 +519,21 @@ static void test_import(void **state)
             body);
     expect_page(f, 422);
     assert_true(has(f, "«uno» no es ninguna de"));
+    /* a file whose confirmation would not fit the body the worker reads is
+     * refused at the preview, saying so */
+    char *big = malloc(16000);
+    assert_non_null(big);
+    int n = snprintf(big, 16000, "--%s\r\nContent-Disposition: form-data; name=\"texto\"\r\n\r\n"
+                     "nombre,apellidos,mail,fecha_nacimiento,direccion\r\n", b);
+    while (n < 12600)
+        n += snprintf(big + n, 16000 - (size_t)n, "Ana,Ruiz,a%d@example.es,1990-01-01,Calle 1\r\n", n);
+    snprintf(big + n, 16000 - (size_t)n, "--%s--\r\n", b);
+    ui_send(f, &u->editor, "POST", "/ui/importar", query, "multipart/form-data; boundary=----xyz",
+            big);
+    free(big);
+    expect_page(f, 413);
+    assert_true(has(f, "demasiado grande para importarlo desde el navegador"));
+    assert_int_equal(rt_count(f), before + 2);
     /* without the CSRF token in the action: refused before the body is read */
     ui_send(f, &u->editor, "POST", "/ui/importar", NULL, "multipart/form-data; boundary=----xyz",
             body);

@@ -107,7 +107,7 @@ static void frame_of(struct ui_request *c, struct page_frame *f, enum page_nav n
 static void begin(struct ui_request *c, struct html *h, const struct page_frame *f, int status,
                   const char *extra)
 {
-    char head[1024];
+    char head[5120];
 
     snprintf(head, sizeof(head), "%s%s", extra ? extra : "",
              f->aviso ? "Set-Cookie: " AVISO_COOKIE "=" AVISO_ATTRS "; Max-Age=0\r\n" : "");
@@ -1647,7 +1647,7 @@ void ui_send_error(struct ui_request *c)
 {
     const struct http_error *err = c->err;
     struct page_frame f;
-    char head[1024];
+    char head[4608];
     struct html h;
     size_t n = 0;
 

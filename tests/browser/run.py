@@ -70,6 +70,10 @@ def main():
     if not os.access("/usr/bin/chromium", os.X_OK):
         raise SystemExit("run.py: /usr/bin/chromium is missing (tests/Aptfile)")
     s = stack.Stack(name="browser-" + name)
+    backend = os.environ.get("CLIENTES_TEST_STORE") or "sqlite"
+    if backend == "pg" and not s.database_url().startswith(("postgres://", "postgresql://")):
+        raise SystemExit("run.py: CLIENTES_TEST_STORE=pg, but the stack's store is %s"
+                         % s.database_url().split(":")[0])
     attacker = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Attacker)
     threading.Thread(target=attacker.serve_forever, daemon=True).start()
     rc = 1

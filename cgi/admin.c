@@ -112,6 +112,12 @@ int admin_args(const struct admin_command *cmd, int argc, char **argv, const cha
             size_t len = strlen(o->name);
             if (strncmp(arg, o->name, len) != 0)
                 continue;
+            if (o->flag) {
+                if (arg[len] != '\0')
+                    continue;
+                *o->value = "yes";
+                break;
+            }
             if (arg[len] == '=') {
                 *o->value = arg + len + 1;
                 break;
@@ -231,7 +237,7 @@ static int user_result(struct admin *a, enum cl_err e, const char *name, const c
 static int cmd_user_add(struct admin *a, const struct admin_command *cmd, int argc, char **argv)
 {
     const char *pos[1], *role_s = NULL, *reason = NULL;
-    struct admin_option opts[] = {{"--role", &role_s}, {NULL, NULL}};
+    struct admin_option opts[] = {{"--role", &role_s, false}, {NULL, NULL, false}};
     char pw[ACCOUNT_PASSWORD_MAX_BYTES + 2], prompt[128];
     struct store *s;
     enum role role;
@@ -373,11 +379,11 @@ static int cmd_token_create(struct admin *a, const struct admin_command *cmd, in
                             char **argv)
 {
     const char *pos[1], *role_s = NULL, *user = NULL, *days = NULL, *in = NULL, *reason = NULL;
-    struct admin_option opts[] = {{"--role", &role_s},
-                                  {"--user", &user},
-                                  {"--expires-days", &days},
-                                  {"--expires-in", &in},
-                                  {NULL, NULL}};
+    struct admin_option opts[] = {{"--role", &role_s, false},
+                                  {"--user", &user, false},
+                                  {"--expires-days", &days, false},
+                                  {"--expires-in", &in, false},
+                                  {NULL, NULL, false}};
     char token[TOKEN_TEXT_LEN + 1];
     long long expires = 0;
     struct store *s;
@@ -524,7 +530,7 @@ static int cmd_audit(struct admin *a, const struct admin_command *cmd, int argc,
 {
     const char *mail = NULL, *since = NULL, *limit_s = NULL;
     struct admin_option opts[] = {
-        {"--client", &mail}, {"--since", &since}, {"--limit", &limit_s}, {NULL, NULL}};
+        {"--client", &mail, false}, {"--since", &since, false}, {"--limit", &limit_s, false}, {NULL, NULL, false}};
     struct audit_print p = {0};
     struct audit_query q;
     struct store *s;

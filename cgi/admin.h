@@ -68,10 +68,12 @@ const struct principal *admin_operator(const struct admin *a);
  * Closed at exit. */
 struct store *admin_store(struct admin *a);
 
-/* An option a command takes: "--name VALUE" or "--name=VALUE". */
+/* An option a command takes: "--name VALUE" or "--name=VALUE"; a flag
+ * ("--force", no value) when `flag` is set: its value is then "yes". */
 struct admin_option {
     const char *name;   /* "--role" */
     const char **value; /* where its value goes (left alone when absent) */
+    bool flag;
 };
 
 /* Splits argv into positionals (at least min, at most max, into pos[]) and

@@ -43,6 +43,7 @@ struct config_var {
 static const char *const nginx_levels[] = {"debug", "info", "notice", "warn", "error",
                                            "crit",  "alert", "emerg", NULL};
 static const char *const legacy_modes[] = {"token", "open", NULL};
+static const char *const metrics_modes[] = {"admin", "loopback", NULL};
 
 /* The table.  Order: as README lists them. */
 static const struct config_var vars[] = {
@@ -117,6 +118,11 @@ static const struct config_var vars[] = {
      .meaning = "`token`: the old service's routes need `Authorization: Bearer` (reads a reader, "
                 "writes an editor); `open`: exactly the old service, anyone may read and change "
                 "every client (said at start and in `/health/ready`)"},
+    {.name = "METRICS_ACCESS", .kind = CK_CHOICE, F(metrics_access), .choices = metrics_modes,
+     .def = "admin",
+     .meaning = "who may read `GET /metrics`: `admin`, an admin's token or session; "
+                "`loopback`, also anyone connecting from 127.0.0.1 or ::1 (a scraper on the "
+                "same machine)"},
     {.name = "SESSION_IDLE_MINUTES", .kind = CK_INT, F(session_idle_minutes), .min = 1,
      .max = 1440, .def = "30", .meaning = "a browser session unused this long is over"},
     {.name = "SESSION_ABSOLUTE_HOURS", .kind = CK_INT, F(session_absolute_hours), .min = 1,

@@ -49,6 +49,7 @@ struct config {
     enum wlog_level log_level;          /* LOG_LEVEL */
     char user[CONFIG_WORD_MAX];         /* CLIENTES_USER */
     char legacy_auth[CONFIG_WORD_MAX];  /* LEGACY_AUTH: "token" or "open" */
+    char metrics_access[CONFIG_WORD_MAX]; /* METRICS_ACCESS: "admin" or "loopback" */
     int session_idle_minutes;           /* SESSION_IDLE_MINUTES */
     int session_absolute_hours;         /* SESSION_ABSOLUTE_HOURS */
     int login_concurrency;              /* LOGIN_CONCURRENCY; 0: auto */

@@ -5,8 +5,10 @@
 #include <cjson/cJSON.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "accounts.h"
 #include "auth.h"
@@ -14,6 +16,7 @@
 #include "json.h"
 #include "log.h"
 #include "manager.h"
+#include "metrics.h"
 #include "ui.h"
 
 /* The streamed list goes out in pieces of at least this many bytes. */
@@ -76,6 +79,7 @@ enum route_access {
     ACCESS_ADMIN,        /* an admin */
     ACCESS_LEGACY_READ,  /* the old service's reads: a reader, or anyone with LEGACY_AUTH=open */
     ACCESS_LEGACY_WRITE, /* the old service's writes: an editor, or anyone with LEGACY_AUTH=open */
+    ACCESS_METRICS,      /* an admin, or anyone on loopback with METRICS_ACCESS=loopback */
 };
 
 /* One row per route, written with designated initializers so that a column
@@ -118,6 +122,8 @@ static void set_allow(struct route_ctx *c, unsigned methods)
  * and its own message, so clients do not hammer it. */
 static int lib_fail(struct route_ctx *c, enum cl_err e, const struct manager_reject *rej)
 {
+    if (e == CL_BUSY || e == CL_STORAGE || e == CL_NOMEM)
+        metrics_store_error(e);
     switch (e) {
     case CL_OK:
         break;
@@ -259,6 +265,48 @@ static int h_health(struct route_ctx *c)
 }
 
 /* Ready: the store answers a read and can take a write. */
+/* Where /metrics finds nginx's status page, and whether a scraper on this
+ * machine needs no credentials (route_set_metrics()). */
+static atomic_int metrics_port;
+static atomic_bool metrics_loopback;
+
+/* GET /metrics: the counters in Prometheus's text format. */
+static int h_metrics(struct route_ctx *c)
+{
+    enum { METRICS_MAX = 256 * 1024 };
+    char nginx[2048], *buf;
+    const char *reason = NULL;
+    int port = atomic_load(&metrics_port);
+    bool nginx_ok = port > 0 && metrics_nginx_status(port, nginx, sizeof(nginx)) == 0;
+    long n;
+
+    if (!(buf = malloc(METRICS_MAX)))
+        return lib_fail(c, CL_NOMEM, NULL);
+    n = metrics_render(buf, METRICS_MAX, store_ready(c->store, &reason) == CL_OK,
+                       nginx_ok ? nginx : NULL);
+    if (n < 0) {
+        free(buf);
+        snprintf(c->detail, sizeof(c->detail), "metrics larger than %d bytes", METRICS_MAX);
+        return http_fail(&c->err, 500, "Error interno");
+    }
+    if (http_begin_type(c->res, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, n) == 0)
+        http_write(c->res, buf, (size_t)n);
+    free(buf);
+    return 200;
+}
+
+void route_set_metrics(int nginx_port, bool from_loopback)
+{
+    atomic_store(&metrics_port, nginx_port);
+    atomic_store(&metrics_loopback, from_loopback);
+}
+
+static bool loopback_peer(const char *addr)
+{
+    return addr && (strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+                    strncmp(addr, "::ffff:127.", 11) == 0);
+}
+
 static int h_ready(struct route_ctx *c)
 {
     const char *reason = NULL;
@@ -490,6 +538,8 @@ static int h_session_create(struct route_ctx *c)
     auth_hash_end();
     explicit_bzero(pw->valuestring, strlen(pw->valuestring));
     cJSON_Delete(doc);
+    if (e == CL_DENIED || e == CL_THROTTLED)
+        metrics_login_failure();
     if (e == CL_DENIED) { /* one message whatever was wrong */
         http_fail(&c->err, 401, "Usuario o contrasena incorrectos");
         c->err.headers = AUTH_CHALLENGE "\r\n";
@@ -591,6 +641,7 @@ static const struct route routes[] = {
      .not_found = NOT_FOUND_MAIL},
     {.path = "/health", .methods = GET_ROUTE, .access = ACCESS_PUBLIC, .handler = h_health},
     {.path = "/health/ready", .methods = GET_ROUTE, .access = ACCESS_PUBLIC, .handler = h_ready},
+    {.path = "/metrics", .methods = GET_ROUTE, .access = ACCESS_METRICS, .handler = h_metrics},
     {.path = "/_nginx_error_431", .methods = GET_ROUTE, .access = ACCESS_PUBLIC,
      .handler = h_header_too_large},
     /* sessions: the login itself is public (nginx limits it per client);
@@ -691,7 +742,7 @@ const char *route_access(size_t i)
         [ACCESS_UNDECLARED] = NULL,         [ACCESS_PUBLIC] = "public",
         [ACCESS_READER] = "reader",         [ACCESS_EDITOR] = "editor",
         [ACCESS_ADMIN] = "admin",           [ACCESS_LEGACY_READ] = "legacy-read",
-        [ACCESS_LEGACY_WRITE] = "legacy-write",
+        [ACCESS_LEGACY_WRITE] = "legacy-write", [ACCESS_METRICS] = "metrics",
     };
 
     if (i >= NROUTES || (unsigned)routes[i].access >= sizeof(names) / sizeof(names[0]))
@@ -757,10 +808,15 @@ static void send_error(struct route_ctx *c)
 
 /* The role route rt needs of a request and where its credentials may come
  * from (enum auth_from); ROLE_NONE: anyone, no credentials looked at. */
-static enum role needed_role(const struct route *rt, unsigned *from)
+static enum role needed_role(const struct route *rt, const struct http_request *req,
+                             unsigned *from)
 {
     *from = AUTH_FROM_BEARER | AUTH_FROM_COOKIE;
     switch (rt->access) {
+    case ACCESS_METRICS:
+        if (atomic_load(&metrics_loopback) && loopback_peer(req->client_addr))
+            return ROLE_NONE; /* a scraper on this machine */
+        return ROLE_ADMIN;
     case ACCESS_READER:
         return ROLE_READER;
     case ACCESS_EDITOR:
@@ -788,7 +844,7 @@ static enum role needed_role(const struct route *rt, unsigned *from)
 static int check_access(struct route_ctx *c)
 {
     unsigned from;
-    enum role need = needed_role(c->rt, &from);
+    enum role need = needed_role(c->rt, c->req, &from);
 
     auth_request(c->store, c->req, need == ROLE_NONE ? 0 : from, &c->auth);
     if (need == ROLE_NONE)
@@ -834,9 +890,18 @@ static int run_allowed(struct route_ctx *c)
     return st;
 }
 
+static long long now_us(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
 int route_dispatch(struct store *store, struct http_request *req, struct http_response *res)
 {
     struct route_ctx c;
+    long long t0 = now_us();
     int st;
 
     c.store = store;
@@ -872,5 +937,6 @@ int route_dispatch(struct store *store, struct http_request *req, struct http_re
         if (st >= 500 && !c.quiet)
             log_failure(&c, st, c.detail[0] ? c.detail : c.err.mensaje);
     }
+    metrics_request(c.rt ? (size_t)(c.rt - routes) : route_count(), res->status, now_us() - t0);
     return res->status;
 }

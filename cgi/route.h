@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include <stdbool.h>
+
 #include "http.h"
 #include "store.h"
 
@@ -23,6 +25,11 @@ int route_dispatch(struct store *store, struct http_request *req, struct http_re
  * run at once; one more is answered 503 with Retry-After at once.  Until
  * this is called the limit is 1. */
 void route_set_threads(int threads);
+
+/* GET /metrics reads nginx's status page on 127.0.0.1:nginx_port (0: not at
+ * all) and, with from_loopback, answers a request from 127.0.0.1 or ::1 with
+ * no credentials (METRICS_ACCESS=loopback); otherwise an admin's only. */
+void route_set_metrics(int nginx_port, bool from_loopback);
 
 /* The table, for whoever must agree with it (nginx's Allow map for the
  * methods it answers itself, generated at start).  Routes are numbered

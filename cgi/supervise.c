@@ -40,6 +40,7 @@
 #include "log.h"
 #include "render.h"
 #include "shm.h"
+#include "store.h"
 
 #define LISTEN_BACKLOG 1024
 #define START_TIMEOUT_MS 30000  /* both children ready, or give up */
@@ -758,17 +759,11 @@ static int find_user(void)
 /* A SQLite file's directory is created (the store creates the file). */
 static int make_store_dir(void)
 {
-    const char *url = S.cfg.database_url;
     char path[CONFIG_URL_MAX], *slash;
     struct stat st;
 
-    if (strncmp(url, "sqlite://", 9) == 0)
-        url += 9;
-    else if (strstr(url, "://"))
-        return 0;
-    snprintf(path, sizeof(path), "%.*s", (int)strcspn(url, "?"), url);
-    if (!path[0] || strcmp(path, ":memory:") == 0 || !(slash = strrchr(path, '/')) ||
-        slash == path)
+    if (store_sqlite_path(S.cfg.database_url, path, sizeof(path)) != 0 ||
+        strcmp(path, ":memory:") == 0 || !(slash = strrchr(path, '/')) || slash == path)
         return 0;
     *slash = '\0';
     if (mkdir_p(path) != 0) {
@@ -1090,6 +1085,7 @@ static void worker_exited(int st)
     if (delay > BACKOFF_MAX_MS)
         delay = BACKOFF_MAX_MS;
     S.restarts[S.nrestarts++] = now;
+    atomic_fetch_add_explicit(&S.shm->worker_restarts, 1, memory_order_relaxed);
     S.restart_due = true;
     S.restart_at = now + delay;
     wlog(WLOG_WARN, "the worker (pid %d) died (%s%s); restarting it in %lld ms (restart %d of "

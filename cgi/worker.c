@@ -27,6 +27,7 @@
 #include "http.h"
 #include "log.h"
 #include "manager.h"
+#include "metrics.h"
 #include "route.h"
 #include "shm.h"
 #include "store.h"
@@ -510,6 +511,8 @@ int main(int argc, char **argv)
                         "all data (ALLOW_EPHEMERAL_SQLITE=1)");
     nthreads = cfg.worker_threads ? cfg.worker_threads : default_threads();
     route_set_threads(nthreads);
+    route_set_metrics(cfg.port, strcmp(cfg.metrics_access, "loopback") == 0);
+    metrics_attach(shm);
     auth_settings_from(&cfg, nthreads, &as);
     auth_configure(&as);
     if (account_init() != CL_OK) {

@@ -117,3 +117,21 @@ void store_set_actor(struct store *s, const struct audit_actor *who)
     else
         memset(&s->actor, 0, sizeof(s->actor));
 }
+
+int store_sqlite_path(const char *url, char *out, size_t len)
+{
+    size_t n;
+
+    if (!url)
+        return -1;
+    if (strncmp(url, "sqlite://", 9) == 0)
+        url += 9;
+    else if (strstr(url, "://"))
+        return -1;
+    n = strcspn(url, "?");
+    if (n == 0 || n >= len)
+        return -1;
+    memcpy(out, url, n);
+    out[n] = '\0';
+    return 0;
+}

@@ -322,6 +322,11 @@ struct store {
  * password. */
 enum cl_err store_open(const char *url, struct store **out, char *err, size_t errlen);
 
+/* The file of a SQLite `url` (sqlite://PATH or a bare PATH, without its
+ * ?options) into out (len bytes): 0, or -1 for a URL of another backend, no
+ * path, or too long a one. */
+int store_sqlite_path(const char *url, char *out, size_t len);
+
 /* Closes a handle; accepts NULL. */
 void store_close(struct store *s);
 

@@ -126,6 +126,7 @@ static const struct {
     {"NGINX_ERROR_LOG_LEVEL", "warning", NULL},
     {"WORKER_MAX_REQUESTS", "-1", NULL},
     {"CLIENT_MAX_REQUESTS", "0", NULL},
+    {"METRICS_ACCESS", "everyone", NULL},
     {"CLIENT_RATE", "fast", NULL},
     {"ALLOW_EPHEMERAL_SQLITE", "yes", NULL},
     {"DYNO", "web 1", NULL},

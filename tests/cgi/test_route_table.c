@@ -120,8 +120,8 @@ static void test_other_method_never_reaches_handler(void **state)
 /* Secure by default: every route of the table says who may use it. */
 static void test_every_route_declares_its_access(void **state)
 {
-    static const char *const known[] = {"public", "reader", "editor", "admin", "legacy-read",
-                                        "legacy-write"};
+    static const char *const known[] = {"public", "reader",       "editor",  "admin",
+                                        "legacy-read", "legacy-write", "metrics"};
 
     (void)state;
     for (size_t i = 0; i < route_count(); i++) {
@@ -143,7 +143,10 @@ static void test_every_route_declares_its_access(void **state)
             strcmp(p, "/eliminar") == 0)
             assert_string_equal(route_access(i), "legacy-write");
         if (strncmp(p, "/health", 7) == 0)
-            assert_string_equal(route_access(i), "public");        /* the browser pages: only the sign-in and the way there are open;
+            assert_string_equal(route_access(i), "public");
+        if (strcmp(p, "/metrics") == 0) /* closed unless METRICS_ACCESS opens it */
+            assert_string_equal(route_access(i), "metrics");
+        /* the browser pages: only the sign-in and the way there are open;
          * what changes clients needs an editor, the administration an admin */
         if (strcmp(p, "/ui/") == 0 || strcmp(p, "/ui/entrar") == 0)
             assert_string_equal(route_access(i), "public");
@@ -166,7 +169,8 @@ static void test_route_allowed(void **state)
         {"/", "GET, HEAD"},        {"/cliente", "GET, HEAD"},     {"/clientes", "GET, HEAD"},
         {"/aniadir", "POST"},      {"/eliminar", "DELETE"},       {"/setNombre", "PUT"},
         {"/setApellidos", "PUT"},  {"/setFechaNacimiento", "PUT"}, {"/setDireccion", "PUT"},
-        {"/health", "GET, HEAD"},  {"/health/ready", "GET, HEAD"}, {"/_nginx_error_431", "GET, HEAD"},
+        {"/health", "GET, HEAD"},  {"/health/ready", "GET, HEAD"}, {"/metrics", "GET, HEAD"},
+        {"/_nginx_error_431", "GET, HEAD"},
         /* the browser pages: a row per method (the form and its post) */
         {"/ui/", "GET, HEAD"}, {"/ui/entrar", "GET, HEAD, POST"}, {"/ui/entrar", "GET, HEAD, POST"},
         {"/ui/salir", "POST"}, {"/ui/clientes", "GET, HEAD"}, {"/ui/cliente", "GET, HEAD"},

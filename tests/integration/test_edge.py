@@ -583,8 +583,14 @@ class Headers(EdgeTestCase):
         try:
             # a request whose body is still coming holds the one place
             s.sendall(slow_body_head("/aniadir", 100) + b"x")
-            time.sleep(0.3)
-            r = st.request("GET", "/health", fresh=True)
+            # nginx takes the place once it has read that header: under load
+            # that can take a while, so ask until the place is seen taken
+            deadline = time.monotonic() + 10
+            while True:
+                r = st.request("GET", "/health", fresh=True)
+                if r.status == 503 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
         finally:
             s.close()
         try:

@@ -22,7 +22,8 @@ enum config_kind {
     CK_WORD,      /* letters, digits, '.', '_', '-' */
     CK_USER,      /* a user name, as useradd takes it */
     CK_TZ,        /* a tzdata zone or a POSIX TZ string */
-    CK_PROXIES    /* addresses or CIDRs, comma-separated */
+    CK_PROXIES,   /* addresses or CIDRs, comma-separated */
+    CK_ORIGINS    /* web origins (scheme://host[:port]), comma-separated */
 };
 
 struct config_var {
@@ -140,6 +141,16 @@ static const struct config_var vars[] = {
     {.name = "AUDIT_RETENTION_DAYS", .kind = CK_INT, F(audit_retention_days), .min = 1,
      .max = 36500, .def = "365",
      .meaning = "the worker deletes audit rows older than this, at start and every hour"},
+    {.name = "REQUIRE_IF_MATCH", .kind = CK_BOOL, F(require_if_match), .def = "0",
+     .meaning = "`1`: a `/v1` write (PUT, PATCH, DELETE) without `If-Match` is refused with 428, "
+                "so no client can overwrite a change it has not seen"},
+    {.name = "CORS_ORIGINS", .kind = CK_ORIGINS, F(cors_origins), .shown = "none",
+     .meaning = "web origins (`https://app.example`) whose pages may call `/v1` from a browser "
+                "with a token (CORS); none by default"},
+    {.name = "IMPORT_MAX_BYTES", .kind = CK_INT, F(import_max_bytes), .min = 16384,
+     .max = 999999999, .def = "10485760",
+     .meaning = "the largest body `POST /v1/clientes/import` takes (nginx's "
+                "`client_max_body_size` there); larger is 413"},
 };
 
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
@@ -305,6 +316,31 @@ static int parse_proxies(const char *s, struct config_proxies *p, char *why, siz
     return 0;
 }
 
+/* "https://a.example, http://localhost:3000": each an origin as browsers
+ * send it (RFC 6454: scheme, host, optional port; no path, no slash). */
+static int parse_origins(const struct config_var *v, const char *s, void *field, char *why,
+                         size_t whylen)
+{
+    for (const char *p = s; *p;) {
+        size_t n;
+        p += strspn(p, ", ");
+        n = strcspn(p, ", ");
+        if (n == 0)
+            break;
+        bool http = n > 7 && strncmp(p, "http://", 7) == 0;
+        bool https = n > 8 && strncmp(p, "https://", 8) == 0;
+        const char *host = p + (https ? 8 : 7);
+        if (!http && !https)
+            return BAD("must be origins such as https://app.example, comma-separated");
+        for (const char *c = host; c < p + n; c++)
+            if (!isalnum((unsigned char)*c) && !strchr(".-:[]", *c))
+                return BAD("must be origins such as https://app.example (no path), "
+                           "comma-separated");
+        p += n;
+    }
+    return copy_text(v, s, field, why, whylen);
+}
+
 static int parse_word(const struct config_var *v, const char *s, void *field, char *why,
                       size_t whylen)
 {
@@ -380,6 +416,8 @@ static int parse_one(const struct config_var *v, const char *s, struct config *c
         return parse_tz(v, s, field, why, whylen);
     case CK_PROXIES:
         return parse_proxies(s, field, why, whylen);
+    case CK_ORIGINS:
+        return parse_origins(v, s, field, why, whylen);
     }
     return BAD("has an unknown type");
 }
@@ -458,6 +496,7 @@ static const char *const kind_values[] = {
     [CK_USER] = "user name",
     [CK_TZ] = "tzdata zone or POSIX `TZ`",
     [CK_PROXIES] = "addresses/CIDRs, comma-separated",
+    [CK_ORIGINS] = "origins, comma-separated",
 };
 
 static void doc_values(const struct config_var *v, FILE *out)

@@ -56,6 +56,9 @@ struct config {
     int login_max_failures;             /* LOGIN_MAX_FAILURES */
     int login_throttle_s;               /* LOGIN_THROTTLE_S */
     int audit_retention_days;           /* AUDIT_RETENTION_DAYS */
+    bool require_if_match;              /* REQUIRE_IF_MATCH */
+    char cors_origins[CONFIG_URL_MAX];  /* CORS_ORIGINS; "" none */
+    int import_max_bytes;               /* IMPORT_MAX_BYTES */
 };
 
 /* Reads every variable of the table from the environment into *c (an unset or

@@ -16,7 +16,8 @@ static const struct {
     enum http_method m;
 } methods[] = {
     {"GET", HTTP_GET}, {"HEAD", HTTP_HEAD}, {"POST", HTTP_POST},
-    {"PUT", HTTP_PUT}, {"DELETE", HTTP_DELETE},
+    {"PUT", HTTP_PUT}, {"DELETE", HTTP_DELETE}, {"PATCH", HTTP_PATCH},
+    {"OPTIONS", HTTP_OPTIONS},
 };
 #define NMETHODS (sizeof(methods) / sizeof(methods[0]))
 
@@ -125,6 +126,8 @@ int http_fail(struct http_error *err, int status, const char *fmt, ...)
     err->status = status;
     err->allow = NULL;
     err->retry_after = 0;
+    err->nfields = 0;
+    err->fields_omitted = 0;
     err->headers = NULL;
     err->style = HTTP_ERRORS_LEGACY;
     err->type = NULL;
@@ -135,6 +138,25 @@ int http_fail(struct http_error *err, int status, const char *fmt, ...)
     vsnprintf(err->mensaje, sizeof(err->mensaje), fmt, ap);
     va_end(ap);
     return status;
+}
+
+void http_field_error(struct http_error *err, const char *field, size_t len, const char *reason)
+{
+    struct http_field_error *f;
+
+    if (err->nfields == HTTP_FIELD_ERRORS_MAX) {
+        err->fields_omitted++;
+        return;
+    }
+    f = &err->fields[err->nfields++];
+    if (len > HTTP_FIELD_NAME_MAX) {
+        len = HTTP_FIELD_NAME_MAX;
+        while (len > 0 && ((unsigned char)field[len] & 0xC0) == 0x80)
+            len--;
+    }
+    memcpy(f->field, field, len);
+    f->field[len] = '\0';
+    f->reason = reason;
 }
 
 static int hexval(unsigned char c)
@@ -298,6 +320,42 @@ int http_parse_params(struct http_request *r, struct http_error *err)
     return 0;
 }
 
+int http_parse_query(struct http_request *r, struct http_error *err)
+{
+    r->nparams = 0;
+    if (r->query) {
+        size_t qlen = strlen(r->query);
+        if (qlen > HTTP_QUERY_MAX)
+            return http_fail(err, 414, "Consulta demasiado larga");
+        int rc = http_parse_form(r, r->query, qlen, err);
+        if (rc)
+            return rc;
+    }
+    if ((r->body_len || r->body_pending) && (r->method & HTTP_SAFE_METHODS))
+        return http_fail(err, 400, "Una peticion %s no admite cuerpo", http_method_name(r->method));
+    return 0;
+}
+
+long http_body_read(struct http_request *r, size_t *off, char *buf, size_t len)
+{
+    if (*off < r->body_len) {
+        size_t n = r->body_len - *off < len ? r->body_len - *off : len;
+        memcpy(buf, r->body + *off, n);
+        *off += n;
+        return (long)n;
+    }
+    if (*off - r->body_len >= r->body_pending || len == 0)
+        return 0;
+    if (!r->body_read)
+        return -1;
+    size_t want = r->body_pending - (*off - r->body_len);
+    long n = r->body_read(r->body_ctx, buf, want < len ? want : len);
+    if (n <= 0)
+        return -1; /* announced bytes that never came */
+    *off += (size_t)n;
+    return n;
+}
+
 const char *http_param(const struct http_request *r, const char *name, size_t *len)
 {
     for (int i = 0; i < r->nparams; i++) {
@@ -361,13 +419,14 @@ static int put(struct http_response *res, const char *buf, size_t len)
     return 0;
 }
 
-#define JSON_TYPE "application/json; charset=utf-8"
-#define PROBLEM_TYPE "application/problem+json"
+#define JSON_TYPE HTTP_JSON_TYPE
+#define PROBLEM_TYPE HTTP_PROBLEM_TYPE
 
 int http_begin_type(struct http_response *res, int status, const char *content_type,
                     const char *extra, long content_length)
 {
-    char head[1024], length[40] = "", ctype[128] = ""; /* no Content-Length for a streamed body */
+    /* room for the /v1 API's headers: a Link with two cursors and a query */
+    char head[8192], length[40] = ""; /* no Content-Length for a streamed body */
     int n;
 
     if (res->started)
@@ -376,18 +435,20 @@ int http_begin_type(struct http_response *res, int status, const char *content_t
     res->status = status;
     if (content_length >= 0)
         snprintf(length, sizeof(length), "Content-Length: %ld\r\n", content_length);
-    if (content_type)
-        snprintf(ctype, sizeof(ctype), "Content-Type: %s\r\n", content_type);
-    n = snprintf(head, sizeof(head), "Status: %d %s\r\n%s%s%s\r\n", status, http_reason(status),
-                 ctype, length, extra ? extra : "");
-    if (n < 0 || (size_t)n >= sizeof(head))
+    n = snprintf(head, sizeof(head), "Status: %d %s\r\n%s%s%s%s%s\r\n", status,
+                 http_reason(status), content_type ? "Content-Type: " : "",
+                 content_type ? content_type : "", content_type ? "\r\n" : "", length,
+                 extra ? extra : "");
+    if (n < 0 || (size_t)n >= sizeof(head)) {
+        res->failed = true;
         return -1;
+    }
     return put(res, head, (size_t)n);
 }
 
 int http_begin(struct http_response *res, int status, const char *extra, long content_length)
 {
-    return http_begin_type(res, status, JSON_TYPE, extra, content_length);
+    return http_begin_type(res, status, HTTP_JSON_TYPE, extra, content_length);
 }
 
 int http_write(struct http_response *res, const char *buf, size_t len)
@@ -405,8 +466,9 @@ int http_send_json(struct http_response *res, int status, const char *extra, con
     return http_write(res, body, len);
 }
 
-/* Room for a problem's members beyond the four (a list of invalid fields). */
-#define PROBLEM_EXTRA 8192
+/* Room for a problem's members beyond the four: the list of invalid fields
+ * (each name escaped as \u00xx at worst, and its reason), and more. */
+#define PROBLEM_EXTRA (HTTP_FIELD_ERRORS_MAX * (HTTP_FIELD_NAME_MAX * 6 + 200) + 4096)
 
 int http_send_error(struct http_response *res, const struct http_error *err)
 {
@@ -439,6 +501,18 @@ int http_send_error(struct http_response *res, const struct http_error *err)
             json_put_str(&j, "title", err->title ? err->title : http_reason(err->status));
             json_put_int(&j, "status", err->status);
             json_put_str(&j, "detail", err->mensaje);
+            if (err->nfields > 0 && with_members) {
+                json_arr_open(&j, "errors");
+                for (int i = 0; i < err->nfields; i++) {
+                    json_obj_open(&j, NULL);
+                    json_put_str(&j, "field", err->fields[i].field);
+                    json_put_str(&j, "reason", err->fields[i].reason);
+                    json_obj_close(&j);
+                }
+                json_arr_close(&j);
+                if (err->fields_omitted)
+                    json_put_int(&j, "errors_omitted", err->fields_omitted);
+            }
             if (err->members && with_members)
                 err->members(&j, err->members_ctx);
         } else {

@@ -16,12 +16,14 @@ enum http_method {
     HTTP_HEAD = 1 << 1,
     HTTP_POST = 1 << 2,
     HTTP_PUT = 1 << 3,
-    HTTP_DELETE = 1 << 4
+    HTTP_DELETE = 1 << 4,
+    HTTP_PATCH = 1 << 5,  /* /v1: a JSON merge patch (RFC 7396) */
+    HTTP_OPTIONS = 1 << 6 /* /v1: 204 + Allow, and CORS preflights */
 };
 
 /* The methods that change nothing (RFC 9110 "safe"): the only ones that may
  * come from another site and the only ones without a body. */
-#define HTTP_SAFE_METHODS (HTTP_GET | HTTP_HEAD)
+#define HTTP_SAFE_METHODS (HTTP_GET | HTTP_HEAD | HTTP_OPTIONS)
 
 #define HTTP_MAX_PARAMS 16     /* more parameters than this is a 400 */
 #define HTTP_BODY_MAX 16384    /* hard cap on a request body (nginx caps first) */
@@ -37,6 +39,17 @@ struct http_param {
     size_t value_len;
 };
 
+#define HTTP_FIELD_ERRORS_MAX 16 /* invalid fields named in one error */
+#define HTTP_FIELD_NAME_MAX 64    /* longest field name quoted back */
+
+/* One invalid field of a request (the /v1 problem's "errors" member): its
+ * name (copied: an unknown key comes from the request) and a static Spanish
+ * reason. */
+struct http_field_error {
+    char field[HTTP_FIELD_NAME_MAX + 1];
+    const char *reason;
+};
+
 struct json;
 
 /* How an error is written: the legacy contract's shape, or RFC 9457's. */
@@ -47,7 +60,8 @@ enum http_error_style {
 
 /* An error to send: the status, the Spanish `mensaje`, and the extra headers
  * some statuses need (Allow for 405, Retry-After for 503 and 429,
- * WWW-Authenticate for 401).  http_fail() resets every other field; the
+ * WWW-Authenticate for 401); for a validation
+ * error of the /v1 API, every field refused (rendered as "errors").  http_fail() resets every other field; the
  * renderer of the route (send_error() in route.c) sets the style. */
 struct http_error {
     int status;
@@ -66,7 +80,14 @@ struct http_error {
     const char *title;
     void (*members)(struct json *j, const void *ctx);
     const void *members_ctx;
+    int nfields;        /* entries of fields[] in use */
+    int fields_omitted; /* invalid fields beyond HTTP_FIELD_ERRORS_MAX */
+    struct http_field_error fields[HTTP_FIELD_ERRORS_MAX];
 };
+
+/* Reads up to `len` more body bytes into buf: returns how many (0 at the
+ * end), or -1 when the body cannot be read (the peer went away). */
+typedef long (*http_read_fn)(void *ctx, char *buf, size_t len);
 
 /* A request as the worker sees it.  The strings are borrowed from whoever
  * filled the struct (the FastCGI environment, or a test) and must outlive it;
@@ -75,10 +96,30 @@ struct http_request {
     enum http_method method;
     const char *method_name;  /* as received (NULL when none) */
     const char *path;         /* already decoded and normalised by nginx */
+    /* The request target as the client sent it (REQUEST_URI: still
+     * percent-encoded, slashes not merged), for routes with a {mail}
+     * segment, which must see an encoded '/' as part of the mail; NULL when
+     * not passed (then `path` is matched). */
+    const char *raw_uri;
     const char *query;        /* raw QUERY_STRING, may be NULL */
     const char *content_type; /* may be NULL */
     const char *body;         /* `body_len` bytes read by CONTENT_LENGTH */
     size_t body_len;
+    /* A body larger than HTTP_BODY_MAX is not read before routing: its
+     * `body_pending` bytes come through body_read(body_ctx, ...) for the
+     * routes that stream one (an import), and every other route answers
+     * 413.  0 / NULL for a body read whole. */
+    size_t body_pending;
+    http_read_fn body_read;
+    void *body_ctx;
+    /* Headers of the /v1 API (Accept also sends a browser asking for / to
+     * the browser pages); each NULL when not sent. */
+    const char *accept;        /* Accept */
+    const char *if_match;      /* If-Match */
+    const char *if_none_match; /* If-None-Match */
+    const char *prefer;        /* Prefer */
+    const char *acr_method;    /* Access-Control-Request-Method (a preflight) */
+    const char *acr_headers;   /* Access-Control-Request-Headers */
     /* Where the request comes from, for http_cross_site(); each may be NULL. */
     const char *origin;         /* the Origin header */
     const char *sec_fetch_site; /* the Sec-Fetch-Site header */
@@ -88,7 +129,6 @@ struct http_request {
     const char *authorization;  /* the Authorization header */
     const char *cookie;         /* the Cookie header */
     const char *csrf_token;     /* the X-CSRF-Token header */
-    const char *accept;         /* the Accept header */
     const char *client_addr;    /* the client's address (nginx's, after TRUSTED_PROXIES) */
     char request_id[HTTP_REQUEST_ID_MAX + 1]; /* sanitised X-Request-Id, for logs */
 
@@ -137,6 +177,17 @@ int http_parse_form(struct http_request *r, const char *src, size_t len, struct 
  * *err set. */
 int http_parse_params(struct http_request *r, struct http_error *err);
 
+/* Decodes r->query alone into r->params (a body, whatever its type, is the
+ * handler's), refusing a body on GET and HEAD as http_parse_params() does.
+ * Returns 0 or the status with *err set. */
+int http_parse_query(struct http_request *r, struct http_error *err);
+
+/* Reads the next body bytes into buf (at most len): first what was read
+ * whole (r->body), then what is pending (r->body_read).  *off is the
+ * caller's position, 0 at the start.  Returns the bytes read, 0 at the end,
+ * -1 when the rest of the body cannot be read. */
+long http_body_read(struct http_request *r, size_t *off, char *buf, size_t len);
+
 /* The value of parameter `name`, or NULL when absent (len in *len). */
 const char *http_param(const struct http_request *r, const char *name, size_t *len);
 
@@ -167,6 +218,10 @@ int http_begin(struct http_response *res, int status, const char *extra, long co
 int http_begin_type(struct http_response *res, int status, const char *content_type,
                     const char *extra, long content_length);
 
+
+#define HTTP_JSON_TYPE "application/json; charset=utf-8"
+#define HTTP_PROBLEM_TYPE "application/problem+json" /* UTF-8 by definition (RFC 8259) */
+
 /* Appends body bytes (dropped for HEAD).  Returns 0 or -1. */
 int http_write(struct http_response *res, const char *buf, size_t len);
 
@@ -177,13 +232,20 @@ int http_send_json(struct http_response *res, int status, const char *extra, con
 /* The one place that renders an error, in err->style: the legacy
  * {"mensaje":"...","status":"<code>"} (application/json), or RFC 9457's
  * {"type":"about:blank","title":"Unauthorized","status":401,"detail":"..."}
- * (application/problem+json; detail is the mensaje), both written by json.h,
- * with the Allow / Retry-After / further header lines.  Does nothing if the
+ * (application/problem+json; detail is the mensaje) with, when fields were
+ * refused, "errors":[{"field","reason"}...] (and "errors_omitted" past the
+ * cap), both written by json.h, with the Allow / Retry-After / further
+ * header lines.  Does nothing if the
  * response was already started (the status line is gone; the caller logs
  * instead).  Returns 0 or -1. */
 int http_send_error(struct http_response *res, const struct http_error *err);
 
-/* Fills *err; returns err->status so handlers can `return http_fail(...)`. */
+/* Adds a refused field to *err (its name cut to HTTP_FIELD_NAME_MAX bytes on
+ * a character boundary); past HTTP_FIELD_ERRORS_MAX it is only counted. */
+void http_field_error(struct http_error *err, const char *field, size_t len, const char *reason);
+
+/* Fills *err (no fields, no headers); returns err->status so handlers can
+ * `return http_fail(...)`. */
 int http_fail(struct http_error *err, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -174,6 +174,35 @@ int json_put_int(struct json *j, const char *key, long long val)
     return emit(j, num, (size_t)n);
 }
 
+static int put_literal(struct json *j, const char *key, const char *lit)
+{
+    if (begin_value(j, key))
+        return -1;
+    return emit(j, lit, strlen(lit));
+}
+
+int json_put_null(struct json *j, const char *key)
+{
+    return put_literal(j, key, "null");
+}
+
+int json_put_bool(struct json *j, const char *key, bool val)
+{
+    return put_literal(j, key, val ? "true" : "false");
+}
+
+int json_put_str_or_null(struct json *j, const char *key, const char *val)
+{
+    return val ? json_put_str(j, key, val) : json_put_null(j, key);
+}
+
+int json_put_raw(struct json *j, const char *key, const char *val)
+{
+    if (!val || !*val)
+        return json_put_null(j, key);
+    return put_literal(j, key, val);
+}
+
 void json_buf_init(struct json_buf *b, char *data, size_t cap)
 {
     b->data = data;

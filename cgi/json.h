@@ -50,6 +50,18 @@ int json_put_str(struct json *j, const char *key, const char *val);
 /* An integer member (or array element). */
 int json_put_int(struct json *j, const char *key, long long val);
 
+/* A null, or a boolean, member (or array element). */
+int json_put_null(struct json *j, const char *key);
+int json_put_bool(struct json *j, const char *key, bool val);
+
+/* A string member whose value may be NULL (then null). */
+int json_put_str_or_null(struct json *j, const char *key, const char *val);
+
+/* A member whose value is `val`, JSON text already (an audit row's
+ * "changes", made by the library), written as it is; NULL writes null.
+ * The caller vouches that it is one well-formed JSON value. */
+int json_put_raw(struct json *j, const char *key, const char *val);
+
 /* A fixed, caller-owned buffer as the writer's target: json_buf_write is an
  * http_write_fn (ctx a struct json_buf *) that appends, and refuses (-1,
  * overflow set) what does not fit, so a body is either whole or refused. */

@@ -226,12 +226,24 @@ char *render_allow_map(void)
     for (size_t i = 0; i < route_count(); i++) {
         const char *path = route_path(i);
         size_t pos = 0;
+        bool repeated = false;
         if (!path || route_allow(i, allow, sizeof(allow)) != 0)
             continue;
+        for (size_t k = 0; k < i && !repeated; k++)
+            repeated = strcmp(route_path(k), path) == 0; /* one line per path */
+        if (repeated)
+            continue;
         mark_methods(allow, seen);
-        /* the path as a regex: letters, digits, '/', '_' and '-' as they are */
+        /* the path as a regex: letters, digits, '/', '_' and '-' as they
+         * are, a {mail} segment as one segment of anything */
         pos += (size_t)snprintf(line, sizeof(line), "\"~^");
         for (const char *c = path; *c && pos + 8 < sizeof(line); c++) {
+            if (strncmp(c, "{mail}", 6) == 0) {
+                memcpy(line + pos, "[^/?]+", 6);
+                pos += 6;
+                c += 5;
+                continue;
+            }
             if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
                   (*c >= '0' && *c <= '9') || *c == '/' || *c == '_' || *c == '-'))
                 line[pos++] = '\\';

@@ -18,13 +18,10 @@
 #include "manager.h"
 #include "metrics.h"
 #include "ui.h"
+#include "utf8.h"
+#include "v1.h"
 
-/* The streamed list goes out in pieces of at least this many bytes. */
-#define LIST_CHUNK 4096
-/* Room for a chunk of the list plus one more record even if every byte of
- * it were escaped as \u00xx: a single response is rendered whole, then sent
- * with its Content-Length. */
-#define BODY_MAX (LIST_CHUNK + 6 * sizeof(struct client) + 512)
+#define LIST_CHUNK ROUTE_CHUNK
 /* Whole-list responses (ROUTE_WHOLE_LIST) rendered at once by this process
  * until route_set_threads() says how many threads serve. */
 #define WHOLE_LIST_MAX_DEFAULT 1
@@ -33,31 +30,15 @@
 #define STORAGE_DOWN "Almacenamiento no disponible: requiere intervencion del administrador"
 #define NOT_FOUND_MAIL "El mail del cliente proporcionado no existe"
 
-struct route;
-
-struct route_ctx {
-    struct store *store;
-    struct http_request *req;
-    struct http_response *res;
-    const struct route *rt; /* NULL for an unknown path */
-    unsigned methods;       /* what the rows of the path take together (Allow) */
-    struct http_error err;
-    char detail[256]; /* what to log for a 5xx: a library detail, never a value */
-    bool quiet;       /* a refusal by design (the whole-list cap): not logged */
-    char allow[64];   /* the Allow value err.allow points to */
-    struct auth auth; /* who is asking (auth.h), before any handler runs */
-    struct json_buf out;
-    char buf[BODY_MAX];
-};
-
-typedef int (*route_handler)(struct route_ctx *c);
-
 /* What a route is besides its handler. */
 enum route_flag {
     /* Renders every client: never on every thread at once (see
      * route_set_threads()); one more is refused at once with 503 +
      * Retry-After rather than queued. */
     ROUTE_WHOLE_LIST = 1 << 0,
+    /* Takes a body larger than HTTP_BODY_MAX, streamed (an import); every
+     * other route answers such a body 413. */
+    ROUTE_LARGE_BODY = 1 << 1,
 };
 
 /* How a route's errors are rendered (send_error()).  A path no route
@@ -86,9 +67,15 @@ enum route_access {
  * added later is 0/NULL in every row that does not name it, which the
  * dispatcher can then refuse (the access column is the example). */
 struct route {
-    const char *path;        /* the exact path */
+    const char *path;        /* the exact path, or a pattern with a {mail} segment */
     unsigned methods;        /* enum http_method bits; Allow is derived from them */
     enum route_access access;
+    /* A query parameter that, set to "1", makes the request an admin's
+     * (DELETE ...?erase=1): still a column, not an `if` in a handler. */
+    const char *admin_if;
+    /* The handler reads the body itself (JSON, CSV, NDJSON): only the
+     * query string is decoded into parameters. */
+    bool own_body;
     route_handler handler;
     unsigned flags;          /* enum route_flag bits */
     enum route_errors errors;
@@ -177,6 +164,11 @@ static void log_failure(const struct route_ctx *c, int status, const char *detai
 {
     wlog(WLOG_ERROR, "request_id=%s method=%s route=%s status=%d: %s", c->req->request_id,
          http_method_name(c->req->method), c->rt ? c->rt->path : "-", status, detail);
+}
+
+void route_log_failure(const struct route_ctx *c, int status, const char *detail)
+{
+    log_failure(c, status, detail);
 }
 
 /* A writer into c->buf, for a response sent whole. */
@@ -614,6 +606,9 @@ static int h_me(struct route_ctx *c)
 }
 
 #define GET_ROUTE (HTTP_GET | HTTP_HEAD)
+/* A /v1 resource's first row also answers OPTIONS (route_dispatch()). */
+#define V1_GET (HTTP_GET | HTTP_HEAD | HTTP_OPTIONS)
+#define V1 .errors = ROUTE_ERRORS_PROBLEM, .own_body = true
 /* clang-format off: one route per row reads as a table */
 static const struct route routes[] = {
     {.path = "/", .methods = GET_ROUTE, .access = ACCESS_PUBLIC, .handler = h_index},
@@ -683,37 +678,201 @@ static const struct route routes[] = {
      .handler = h_session_delete, .errors = ROUTE_ERRORS_PROBLEM},
     {.path = "/v1/me", .methods = GET_ROUTE, .access = ACCESS_READER, .handler = h_me,
      .errors = ROUTE_ERRORS_PROBLEM},
+    /* the resource API (v1.c); a path's rows go together, the first with OPTIONS */
+    {.path = "/v1/clientes", .methods = V1_GET, .access = ACCESS_READER, .handler = v1_list, V1},
+    {.path = "/v1/clientes", .methods = HTTP_POST, .access = ACCESS_EDITOR,
+     .handler = v1_create, V1},
+    {.path = "/v1/clientes.csv", .methods = V1_GET, .access = ACCESS_READER,
+     .handler = v1_csv, .flags = ROUTE_WHOLE_LIST, V1},
+    {.path = "/v1/clientes/import", .methods = HTTP_POST | HTTP_OPTIONS,
+     .access = ACCESS_EDITOR, .handler = v1_import, .flags = ROUTE_LARGE_BODY, V1},
+    {.path = "/v1/clientes/{mail}", .methods = V1_GET, .access = ACCESS_READER,
+     .handler = v1_get, V1},
+    {.path = "/v1/clientes/{mail}", .methods = HTTP_PUT | HTTP_PATCH, .access = ACCESS_EDITOR,
+     .handler = v1_change, V1},
+    {.path = "/v1/clientes/{mail}", .methods = HTTP_DELETE, .access = ACCESS_EDITOR,
+     .admin_if = "erase", .handler = v1_delete, V1},
+    {.path = "/v1/clientes/{mail}/history", .methods = V1_GET, .access = ACCESS_READER,
+     .handler = v1_history, V1},
+    {.path = "/v1/clientes/{mail}/export", .methods = V1_GET, .access = ACCESS_EDITOR,
+     .handler = v1_export, V1},
+    {.path = "/v1/audit", .methods = V1_GET, .access = ACCESS_ADMIN, .handler = v1_audit, V1},
+    {.path = "/v1/openapi.json", .methods = V1_GET, .access = ACCESS_PUBLIC,
+     .handler = v1_openapi, V1},
 };
 /* clang-format on */
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
-/* Whether `path` is the route's.  Exact today; a pattern with a {mail}
- * segment (for /v1) would be matched, and its segment captured, here. */
-static bool matches(const struct route *rt, const char *path)
+/* The API's routes, matched on the request target as sent (REQUEST_URI):
+ * nginx decodes "%2F" in the path it normalises, and a mail may hold a '/'. */
+static bool is_v1(const char *path)
 {
-    return strcmp(rt->path, path) == 0;
+    return strncmp(path, "/v1/", 4) == 0;
 }
 
-/* The row of `path` that takes method m, or else the first row of `path`
- * (NULL when no row has it); *methods: what all the rows of `path` take
- * together (a path may have a row per method: their access differs). */
-static const struct route *find(const char *path, enum http_method m, unsigned *methods)
+static int hexval(unsigned char c)
 {
-    const struct route *first = NULL, *hit = NULL;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* How the path of a request compares with a row's. */
+enum match {
+    MATCH_NO = 0,
+    MATCH_YES,
+    MATCH_BAD, /* a {mail} segment that does not decode: 400 */
+};
+
+/* Percent-decodes the segment s[0..n) into c->mail, once and strictly: %XX
+ * with two hex digits, no NUL, valid UTF-8 ('+' is a plus: this is a path).
+ * Sets c->segment. */
+struct capture {
+    enum route_segment segment;
+    char mail[CLIENT_MAIL_CAP];
+};
+
+static enum match decode_segment(struct capture *c, const char *s, size_t n)
+{
+    char tmp[CLIENT_MAIL_CAP];
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '%') {
+            int hi = i + 2 < n ? hexval((unsigned char)s[i + 1]) : -1;
+            int lo = i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                return MATCH_BAD;
+            ch = (unsigned char)(hi * 16 + lo);
+            i += 2;
+        }
+        if (ch == '\0')
+            return MATCH_BAD;
+        if (o + 1 >= sizeof(tmp)) {
+            /* longer than any mail; still checked to the end for encoding */
+            o = sizeof(tmp);
+            continue;
+        }
+        tmp[o++] = (char)ch;
+    }
+    if (o == sizeof(tmp)) {
+        c->segment = SEGMENT_LONG;
+        c->mail[0] = '\0';
+        return MATCH_YES;
+    }
+    tmp[o] = '\0';
+    if (o == 0)
+        return MATCH_NO; /* "/v1/clientes//history" names nothing */
+    if (!utf8_valid((const unsigned char *)tmp, o))
+        return MATCH_BAD;
+    memcpy(c->mail, tmp, o + 1);
+    c->segment = SEGMENT_OK;
+    return MATCH_YES;
+}
+
+/* Whether `path` (n bytes) is the row's: an exact path, or one with a
+ * {mail} segment (anything but '/' between its two literal parts), which is
+ * captured into c. */
+static enum match matches(const struct route *rt, const char *path, size_t n,
+                          struct capture *c)
+{
+    const char *brace = strstr(rt->path, "{mail}");
+    size_t pre, post;
+    const char *seg, *seg_end, *rest;
+
+    if (!brace)
+        return strlen(rt->path) == n && memcmp(rt->path, path, n) == 0 ? MATCH_YES : MATCH_NO;
+    pre = (size_t)(brace - rt->path);
+    rest = brace + 6;
+    post = strlen(rest);
+    if (n < pre + post || memcmp(path, rt->path, pre) != 0)
+        return MATCH_NO;
+    seg = path + pre;
+    seg_end = memchr(seg, '/', n - pre);
+    if (!seg_end)
+        seg_end = path + n;
+    if ((size_t)(path + n - seg_end) != post || memcmp(seg_end, rest, post) != 0)
+        return MATCH_NO;
+    return decode_segment(c, seg, (size_t)(seg_end - seg));
+}
+
+/* The path to match a request on: for the API the target as sent, without
+ * its query; the legacy routes as nginx normalised it. */
+static const char *request_path(const struct http_request *req, size_t *n)
+{
+    const char *p = req->path;
+
+    if (req->raw_uri && req->raw_uri[0] == '/' && is_v1(req->raw_uri)) {
+        *n = strcspn(req->raw_uri, "?#");
+        return req->raw_uri;
+    }
+    if (p)
+        *n = strlen(p);
+    return p;
+}
+
+/* The row for the request's path and method; *methods: every method of
+ * every row with that path (0: unknown path).  A row of the path that does
+ * not take the method is the answer too, when no other does (the 405).
+ * An exact path goes before a pattern ("/v1/clientes/import" is no mail). */
+static const struct route *find_for(struct capture *c, const struct http_request *req,
+                                    unsigned *methods, enum match *how)
+{
+    const struct route *hit = NULL;
+    const char *path;
+    size_t n = 0;
 
     *methods = 0;
+    *how = MATCH_NO;
+    c->segment = SEGMENT_NONE;
+    c->mail[0] = '\0';
+    if (!(path = request_path(req, &n)))
+        return NULL;
+    for (size_t pass = 0; pass < 2 && !hit; pass++) {
+        for (size_t i = 0; i < NROUTES; i++) {
+            if ((strchr(routes[i].path, '{') != NULL) != (pass == 1))
+                continue;
+            enum match m = matches(&routes[i], path, n, c);
+            if (m == MATCH_NO)
+                continue;
+            if (m == MATCH_BAD) {
+                *how = MATCH_BAD;
+                return &routes[i];
+            }
+            *how = MATCH_YES;
+            *methods |= routes[i].methods;
+            if (!hit || (!(hit->methods & (unsigned)req->method) &&
+                         (routes[i].methods & (unsigned)req->method)))
+                hit = &routes[i];
+        }
+    }
+    return hit;
+}
+
+static const struct route *find(const char *path, unsigned *methods)
+{
+    struct http_request req = {.path = path, .raw_uri = path, .method = HTTP_OTHER};
+    struct capture scratch;
+    enum match how;
+    const struct route *rt;
+
     if (!path)
         return NULL;
-    for (size_t i = 0; i < NROUTES; i++) {
-        if (!matches(&routes[i], path))
-            continue;
-        *methods |= routes[i].methods;
-        if (!first)
-            first = &routes[i];
-        if (!hit && (routes[i].methods & (unsigned)m))
-            hit = &routes[i];
-    }
-    return hit ? hit : first;
+    rt = find_for(&scratch, &req, methods, &how);
+    return how == MATCH_YES ? rt : NULL;
+}
+
+/* Every method of the rows sharing route i's path. */
+static unsigned path_methods(size_t i)
+{
+    unsigned m = 0;
+
+    for (size_t k = 0; k < NROUTES; k++)
+        if (strcmp(routes[k].path, routes[i].path) == 0)
+            m |= routes[k].methods;
+    return m;
 }
 
 size_t route_count(void)
@@ -726,14 +885,16 @@ const char *route_path(size_t i)
     return i < NROUTES ? routes[i].path : NULL;
 }
 
+unsigned route_methods(size_t i)
+{
+    return i < NROUTES ? routes[i].methods : 0;
+}
+
 int route_allow(size_t i, char *buf, size_t len)
 {
-    unsigned methods;
-
     if (i >= NROUTES || !buf || len == 0)
         return -1;
-    find(routes[i].path, HTTP_OTHER, &methods);
-    return http_allow_format(methods, buf, len);
+    return http_allow_format(path_methods(i), buf, len);
 }
 
 const char *route_access(size_t i)
@@ -754,9 +915,15 @@ int route_allowed(const char *path, char *buf, size_t len)
 {
     unsigned methods;
 
-    if (!find(path, HTTP_OTHER, &methods) || http_allow_format(methods, buf, len) != 0)
+    if (!find(path, &methods) || http_allow_format(methods, buf, len) != 0)
         return 0;
     return 1;
+}
+
+const char *route_ctx_allow(struct route_ctx *c)
+{
+    c->err.allow = c->allow;
+    return c->allow;
 }
 
 void route_set_threads(int threads)
@@ -764,13 +931,10 @@ void route_set_threads(int threads)
     atomic_store(&whole_list_max, threads > 1 ? threads - 1 : 1);
 }
 
-/* Runs the route's handler, under the whole-list cap when it has one. */
-static int run_handler(struct route_ctx *c)
+int route_whole_list(struct route_ctx *c, route_handler fn)
 {
     int st;
 
-    if (!(c->rt->flags & ROUTE_WHOLE_LIST))
-        return c->rt->handler(c);
     if (atomic_fetch_add(&whole_lists, 1) >= atomic_load(&whole_list_max)) {
         atomic_fetch_sub(&whole_lists, 1);
         http_fail(&c->err, 503, UNAVAILABLE);
@@ -778,9 +942,17 @@ static int run_handler(struct route_ctx *c)
         c->quiet = true; /* a flood of these must not flood the log */
         return 503;
     }
-    st = c->rt->handler(c);
+    st = fn(c);
     atomic_fetch_sub(&whole_lists, 1);
     return st;
+}
+
+/* Runs the route's handler, under the whole-list cap when it has one. */
+static int run_handler(struct route_ctx *c)
+{
+    if (!(c->rt->flags & ROUTE_WHOLE_LIST))
+        return c->rt->handler(c);
+    return route_whole_list(c, c->rt->handler);
 }
 
 /* The error style of a path no route has: its prefix's. */
@@ -788,14 +960,16 @@ static enum route_errors path_errors(const char *path)
 {
     if (path && strncmp(path, "/ui/", 4) == 0)
         return ROUTE_ERRORS_HTML;
-    return path && strncmp(path, "/v1/", 4) == 0 ? ROUTE_ERRORS_PROBLEM : ROUTE_ERRORS_LEGACY;
+    return path && is_v1(path) ? ROUTE_ERRORS_PROBLEM : ROUTE_ERRORS_LEGACY;
 }
 
 /* The one place an error response is rendered, in the route's style (a
- * path without a route: its prefix's, path_errors()). */
+ * path without a route: its prefix's, path_errors()), with the CORS lines
+ * of an API request. */
 static void send_error(struct route_ctx *c)
 {
     enum route_errors style = c->rt ? c->rt->errors : path_errors(c->req->path);
+    char headers[1024];
 
     if (style == ROUTE_ERRORS_HTML) {
         struct ui_request u = ui_request_of(c);
@@ -803,7 +977,43 @@ static void send_error(struct route_ctx *c)
         return;
     }
     c->err.style = style == ROUTE_ERRORS_PROBLEM ? HTTP_ERRORS_PROBLEM : HTTP_ERRORS_LEGACY;
+    if (c->cors[0]) {
+        snprintf(headers, sizeof(headers), "%s%s", c->err.headers ? c->err.headers : "", c->cors);
+        c->err.headers = headers;
+    }
     http_send_error(c->res, &c->err);
+}
+
+/* Who the request must be made by: the row's access, raised to admin by
+ * its admin_if parameter (read once the parameters are decoded). */
+static enum route_access required_access(const struct route_ctx *c)
+{
+    const char *v;
+
+    if (c->rt->admin_if && (v = http_param(c->req, c->rt->admin_if, NULL)) && strcmp(v, "1") == 0)
+        return ACCESS_ADMIN;
+    return c->rt->access;
+}
+
+/* OPTIONS on an API resource: 204 with Allow, which needs no credentials;
+ * for an origin of CORS_ORIGINS asking before a cross-origin call (a
+ * preflight), the CORS headers that let the browser make it. */
+static int options(struct route_ctx *c, unsigned methods)
+{
+    char extra[1024];
+    int n;
+
+    http_allow_format(methods, c->allow, sizeof(c->allow));
+    n = snprintf(extra, sizeof(extra), "Allow: %s\r\n%s", c->allow, c->cors);
+    if (c->cors[0] && c->req->acr_method)
+        snprintf(extra + n, sizeof(extra) - (size_t)n,
+                 "Access-Control-Allow-Methods: %s\r\n"
+                 "Access-Control-Allow-Headers: Authorization, Content-Type, If-Match, "
+                 "If-None-Match, Prefer, X-Request-Id\r\n"
+                 "Access-Control-Max-Age: 600\r\n",
+                 c->allow);
+    http_begin_type(c->res, 204, NULL, extra, -1);
+    return 204;
 }
 
 /* The role route rt needs of a request and where its credentials may come
@@ -877,6 +1087,14 @@ static bool cookie_write(const struct route_ctx *c)
            !(c->req->method & HTTP_SAFE_METHODS);
 }
 
+/* A write from a page of one of CORS_ORIGINS authorised by a token: the
+ * browser sent no cookie for it, so no other site rides on a session. */
+static bool cors_token_write(const struct route_ctx *c)
+{
+    return strstr(c->cors, "Access-Control-Allow-Origin") && c->auth.status == AUTH_OK &&
+           c->auth.who.kind != PRINCIPAL_SESSION;
+}
+
 /* Runs the handler of an allowed request with its actor on the store, so
  * the audit rows it writes say who and from where. */
 static int run_allowed(struct route_ctx *c)
@@ -900,43 +1118,67 @@ static long long now_us(void)
 
 int route_dispatch(struct store *store, struct http_request *req, struct http_response *res)
 {
-    struct route_ctx c;
+    struct route_ctx ctx, *c = &ctx; /* not zeroed: every field used is set */
+    struct capture cap;
+    enum match how;
+    bool problem;
     long long t0 = now_us();
     int st;
 
-    c.store = store;
-    c.req = req;
-    c.res = res;
-    c.rt = find(req->path, req->method, &c.methods);
-    c.detail[0] = '\0';
-    c.quiet = false;
-    c.auth.status = AUTH_ANONYMOUS;
-    if (!c.rt) {
-        st = http_fail(&c.err, 404, "Ruta no encontrada");
-    } else if (c.rt->access == ACCESS_UNDECLARED) {
+    c->store = store;
+    c->req = req;
+    c->res = res;
+    c->rt = find_for(&cap, req, &c->methods, &how);
+    c->segment = cap.segment;
+    memcpy(c->mail, cap.mail, sizeof(c->mail));
+    c->detail[0] = '\0';
+    c->cors[0] = '\0';
+    c->quiet = false;
+    c->auth.status = AUTH_ANONYMOUS;
+    c->access = c->rt ? (int)c->rt->access : ACCESS_UNDECLARED;
+    problem = (c->rt ? c->rt->errors : path_errors(req->path)) == ROUTE_ERRORS_PROBLEM;
+    if (problem)
+        v1_cors(req, c->cors, sizeof(c->cors));
+    if (!c->rt) {
+        st = http_fail(&c->err, 404, "Ruta no encontrada");
+    } else if (how == MATCH_BAD) {
+        st = http_fail(&c->err, 400, "Ruta con codificacion porcentual invalida");
+    } else if (c->rt->access == ACCESS_UNDECLARED) {
         /* a route nobody classified: closed (and a bug worth a log line) */
-        snprintf(c.detail, sizeof(c.detail), "route %s declares no access", c.rt->path);
-        st = http_fail(&c.err, 403, "Acceso no permitido");
-        log_failure(&c, st, c.detail);
-    } else if (!(c.rt->methods & (unsigned)req->method)) {
-        st = http_fail(&c.err, 405, "Metodo no permitido");
-        set_allow(&c, c.methods);
-    } else if ((st = check_access(&c))) {
+        snprintf(c->detail, sizeof(c->detail), "route %s declares no access", c->rt->path);
+        st = http_fail(&c->err, 403, "Acceso no permitido");
+        log_failure(c, st, c->detail);
+    } else if (!(c->rt->methods & (unsigned)req->method)) {
+        st = http_fail(&c->err, 405, "Metodo no permitido");
+        set_allow(c, c->methods);
+    } else if (req->method == HTTP_OPTIONS) {
+        st = options(c, c->methods); /* before credentials: a preflight carries none */
+    } else if ((st = check_access(c))) {
         /* refused: 401, 403, or 503 when the store could not say */
-    } else if (http_cross_site(req) || (cookie_write(&c) && !auth_same_origin(req))) {
-        /* A page of another site cannot change data through a browser. */
-        st = http_fail(&c.err, 403, "Peticion de otro sitio no permitida");
-    } else if ((st = http_parse_params(req, &c.err)) == 0) {
-        if (cookie_write(&c) && !auth_csrf_ok(&c.auth, req))
-            st = http_fail(&c.err, 403, "Falta el token CSRF de la sesion o no es valido");
+    } else if ((http_cross_site(req) && !cors_token_write(c)) ||
+               (cookie_write(c) && !auth_same_origin(req))) {
+        /* A page of another site cannot change data through a browser (one
+         * of CORS_ORIGINS may, with a token: a cookie never counts). */
+        st = http_fail(&c->err, 403, "Peticion de otro sitio no permitida");
+    } else if (req->body_pending && !(c->rt->flags & ROUTE_LARGE_BODY)) {
+        st = http_fail(&c->err, 413, "Cuerpo de la peticion demasiado grande");
+    } else if ((st = c->rt->own_body ? http_parse_query(req, &c->err)
+                                     : http_parse_params(req, &c->err)) == 0) {
+        c->access = (int)required_access(c);
+        if (cookie_write(c) && !auth_csrf_ok(&c->auth, req))
+            st = http_fail(&c->err, 403, "Falta el token CSRF de la sesion o no es valido");
+        else if (c->access == ACCESS_ADMIN && c->rt->access != ACCESS_ADMIN &&
+                 !role_allows(c->auth.who.role, ROLE_ADMIN))
+            st = http_fail(&c->err, 403, "Su rol (%s) no permite esta operacion",
+                           role_name(c->auth.who.role));
         else
-            st = run_allowed(&c);
+            st = run_allowed(c);
     }
     if (st >= 400 && !res->started) {
-        send_error(&c);
-        if (st >= 500 && !c.quiet)
-            log_failure(&c, st, c.detail[0] ? c.detail : c.err.mensaje);
+        send_error(c);
+        if (st >= 500 && !c->quiet)
+            log_failure(c, st, c->detail[0] ? c->detail : c->err.mensaje);
     }
-    metrics_request(c.rt ? (size_t)(c.rt - routes) : route_count(), res->status, now_us() - t0);
+    metrics_request(c->rt ? (size_t)(c->rt - routes) : route_count(), res->status, now_us() - t0);
     return res->status;
 }

@@ -510,8 +510,8 @@ static char *extend(char *text, struct render_var *vars, size_t nvars, char *err
 
 static char *render_conf(char *err, size_t errlen)
 {
-    char port[16], procs[16], maxreq[16], client_max[16], client_rate[24], v6[64];
-    char *text, *out = NULL;
+    char port[16], procs[16], maxreq[16], client_max[16], client_rate[24], import_max[16];
+    char v6[64], *text, *out = NULL;
     char *allow = render_allow_map(), *real_ip = render_real_ip(&S.cfg.trusted_proxies);
     char *statics = render_static_map();
     char run_dir[PATH_MAX];
@@ -523,6 +523,7 @@ static char *render_conf(char *err, size_t errlen)
     snprintf(maxreq, sizeof(maxreq), "%d", S.cfg.worker_max_requests);
     snprintf(client_max, sizeof(client_max), "%d", S.cfg.client_max_requests);
     snprintf(client_rate, sizeof(client_rate), "%dr/s", S.cfg.client_rate);
+    snprintf(import_max, sizeof(import_max), "%d", S.cfg.import_max_bytes);
     snprintf(run_dir, sizeof(run_dir), "%.*s", (int)strlen(S.run_dir) - 1, S.run_dir);
     v6[0] = '\0';
     if ((f = fopen("/proc/net/if_inet6", "r")) != NULL) { /* IPv6 is up */
@@ -549,6 +550,7 @@ static char *render_conf(char *err, size_t errlen)
         {"STATIC_MAP", statics},
         {"STATIC_CSS", asset_url(ASSET_CSS)},
         {"STATIC_ICON", asset_url(ASSET_ICON)},
+        {"IMPORT_MAX_BYTES", import_max},
     };
     if (!allow || !real_ip || !statics) {
         snprintf(err, errlen, "out of memory");

@@ -31,6 +31,7 @@
 #include "route.h"
 #include "shm.h"
 #include "store.h"
+#include "v1.h"
 
 #define LISTEN_BACKLOG 1024
 /* How often the main thread deletes expired sessions and old audit rows. */
@@ -58,27 +59,44 @@ static const char *param(FCGX_Request *fr, const char *name)
     return FCGX_GetParam(name, fr->envp);
 }
 
-/* Reads the body announced by CONTENT_LENGTH into w->body.  Returns 0, or an
- * HTTP status with *err filled: the body is refused, never truncated. */
+/* The rest of a large body, for the route that streams one (http.h). */
+static long fcgx_read(void *ctx, char *buf, size_t len)
+{
+    int n = FCGX_GetStr(buf, len > (1u << 30) ? 1 << 30 : (int)len, (FCGX_Stream *)ctx);
+
+    return n > 0 ? n : -1;
+}
+
+/* Reads the body announced by CONTENT_LENGTH into w->body; a larger one
+ * than fits is left pending (route_dispatch() refuses it, but on the route
+ * that streams it).  Returns 0, or an HTTP status with *err filled: a body
+ * is refused, never truncated. */
 static int read_body(struct worker *w, FCGX_Request *fr, struct http_error *err)
 {
     const char *cl = param(fr, "CONTENT_LENGTH");
-    unsigned long n = 0;
+    unsigned long long n = 0;
 
     w->req.body = w->body;
     w->req.body_len = 0;
+    w->req.body_pending = 0;
+    w->req.body_read = fcgx_read;
+    w->req.body_ctx = fr->in;
     if (!cl || !*cl)
         return 0;
     for (const char *p = cl; *p; p++) {
         if (*p < '0' || *p > '9')
             return http_fail(err, 400, "Cabecera Content-Length invalida");
-        n = n * 10 + (unsigned long)(*p - '0');
-        if (n > HTTP_BODY_MAX)
+        n = n * 10 + (unsigned long long)(*p - '0');
+        if (n > (1ULL << 40))
             return http_fail(err, 413, "Cuerpo de la peticion demasiado grande");
+    }
+    if (n > HTTP_BODY_MAX) {
+        w->req.body_pending = (size_t)n;
+        return 0;
     }
     if (n && FCGX_GetStr(w->body, (int)n, fr->in) != (int)n)
         return http_fail(err, 400, "Cuerpo de la peticion incompleto");
-    w->req.body_len = n;
+    w->req.body_len = (size_t)n;
     return 0;
 }
 
@@ -94,8 +112,15 @@ static void serve(struct worker *w, FCGX_Request *fr)
     r->path = param(fr, "DOCUMENT_URI");
     if (!r->path)
         r->path = param(fr, "SCRIPT_NAME");
+    r->raw_uri = param(fr, "REQUEST_URI");
     r->query = param(fr, "QUERY_STRING");
     r->content_type = param(fr, "CONTENT_TYPE");
+    r->accept = param(fr, "HTTP_ACCEPT");
+    r->if_match = param(fr, "HTTP_IF_MATCH");
+    r->if_none_match = param(fr, "HTTP_IF_NONE_MATCH");
+    r->prefer = param(fr, "HTTP_PREFER");
+    r->acr_method = param(fr, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");
+    r->acr_headers = param(fr, "HTTP_ACCESS_CONTROL_REQUEST_HEADERS");
     r->origin = param(fr, "HTTP_ORIGIN");
     r->sec_fetch_site = param(fr, "HTTP_SEC_FETCH_SITE");
     r->host = param(fr, "HTTP_HOST");
@@ -107,7 +132,6 @@ static void serve(struct worker *w, FCGX_Request *fr)
     r->authorization = param(fr, "HTTP_AUTHORIZATION");
     r->cookie = param(fr, "HTTP_COOKIE");
     r->csrf_token = param(fr, "HTTP_X_CSRF_TOKEN");
-    r->accept = param(fr, "HTTP_ACCEPT");
     r->client_addr = param(fr, "REMOTE_ADDR");
     r->nparams = 0;
     id = param(fr, "REQUEST_ID");
@@ -519,6 +543,9 @@ int main(int argc, char **argv)
         wlog(WLOG_ERROR, "libsodium cannot start (no usable random source)");
         return 1;
     }
+    v1_configure(&(struct v1_settings){.require_if_match = cfg.require_if_match,
+                                       .cors_origins = cfg.cors_origins,
+                                       .import_max = cfg.import_max_bytes});
     config_redact(cfg.database_url, shown, sizeof(shown));
 
     /* Signals are taken by main() alone, through sigwait(); the threads

@@ -145,6 +145,9 @@ static const struct {
     {"LOGIN_MAX_FAILURES", "five", NULL},
     {"LOGIN_THROTTLE_S", "86401", NULL},
     {"AUDIT_RETENTION_DAYS", "0", NULL},
+    {"REQUIRE_IF_MATCH", "true", NULL},
+    {"CORS_ORIGINS", "https://a.example/path", NULL},
+    {"IMPORT_MAX_BYTES", "1024", NULL},
 };
 
 static void test_every_variable_refuses_its_bad_value(void **state)

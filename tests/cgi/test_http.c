@@ -101,8 +101,10 @@ static void test_method_parse(void **state)
     assert_int_equal(http_method_parse("DELETE"), HTTP_DELETE);
     /* methods are case-sensitive; anything else is HTTP_OTHER */
     assert_int_equal(http_method_parse("get"), HTTP_OTHER);
-    assert_int_equal(http_method_parse("PATCH"), HTTP_OTHER);
-    assert_int_equal(http_method_parse("OPTIONS"), HTTP_OTHER);
+    assert_int_equal(http_method_parse("PATCH"), HTTP_PATCH);
+    assert_int_equal(http_method_parse("OPTIONS"), HTTP_OPTIONS);
+    assert_int_equal(http_method_parse("patch"), HTTP_OTHER);
+    assert_int_equal(http_method_parse("TRACE"), HTTP_OTHER);
     assert_int_equal(http_method_parse("GET "), HTTP_OTHER);
     assert_int_equal(http_method_parse("GETX"), HTTP_OTHER);
     assert_int_equal(http_method_parse(""), HTTP_OTHER);

@@ -33,7 +33,7 @@ static void test_unknown_path(void **state)
     struct fx *f = *state;
     static const char *const paths[] = {
         "/nada", "/cliente/", "/clientes/", "/aniadir/", "/CLIENTE", "/Clientes", "",
-        "//cliente", "/cliente?mail=ejemplo@gmail.com", "/setnombre", "/health/",
+        "//cliente", "/cliente?mail=ejemplo@gmail.com", "/setnombre", "/v2/clientes", "/health/",
         "cliente",
     };
 
@@ -185,6 +185,18 @@ static void test_route_allowed(void **state)
         {"/ui/tokens/revocar", "POST"}, {"/ui/auditoria", "GET, HEAD"},
         /* a row per method where their access differs; Allow is the path's */
         {"/v1/session", "POST, DELETE"}, {"/v1/session", "POST, DELETE"}, {"/v1/me", "GET, HEAD"},
+        /* the API: one path may have several rows (one per role), sharing Allow */
+        {"/v1/clientes", "GET, HEAD, POST, OPTIONS"},
+        {"/v1/clientes", "GET, HEAD, POST, OPTIONS"},
+        {"/v1/clientes.csv", "GET, HEAD, OPTIONS"},
+        {"/v1/clientes/import", "POST, OPTIONS"},
+        {"/v1/clientes/{mail}", "GET, HEAD, PUT, DELETE, PATCH, OPTIONS"},
+        {"/v1/clientes/{mail}", "GET, HEAD, PUT, DELETE, PATCH, OPTIONS"},
+        {"/v1/clientes/{mail}", "GET, HEAD, PUT, DELETE, PATCH, OPTIONS"},
+        {"/v1/clientes/{mail}/history", "GET, HEAD, OPTIONS"},
+        {"/v1/clientes/{mail}/export", "GET, HEAD, OPTIONS"},
+        {"/v1/audit", "GET, HEAD, OPTIONS"},
+        {"/v1/openapi.json", "GET, HEAD, OPTIONS"},
     };
     char allow[64];
 
@@ -198,17 +210,30 @@ static void test_route_allowed(void **state)
     assert_int_equal(route_allowed("/nada", allow, sizeof(allow)), 0);
     assert_int_equal(route_allowed("/cliente/", allow, sizeof(allow)), 0);
     assert_int_equal(route_allowed(NULL, allow, sizeof(allow)), 0);
+    /* a {mail} segment is one segment, percent-encoded, never empty */
+    assert_int_equal(route_allowed("/v1/clientes/", allow, sizeof(allow)), 0);
+    assert_int_equal(route_allowed("/v1/clientes//history", allow, sizeof(allow)), 0);
+    assert_int_equal(route_allowed("/v1/clientes/a/b@x.es", allow, sizeof(allow)), 0);
+    assert_int_equal(route_allowed("/v1/clientes/a@x.es/history/", allow, sizeof(allow)), 0);
     assert_string_equal(allow, "untouched");
     /* the iteration API lists the same table, in the same words */
     assert_int_equal(route_count(), sizeof(cases) / sizeof(cases[0]));
     for (size_t i = 0; i < route_count(); i++) {
         char via_path[64];
         const char *path = route_path(i);
+        char sample[128];
+        const char *brace;
         assert_non_null(path);
         assert_string_equal(path, cases[i].path);
         assert_int_equal(route_allow(i, allow, sizeof(allow)), 0);
         assert_string_equal(allow, cases[i].allow);
-        assert_int_equal(route_allowed(path, via_path, sizeof(via_path)), 1);
+        /* a pattern is found by a path it matches: a mail with an encoded '/' */
+        if ((brace = strstr(path, "{mail}")) != NULL)
+            snprintf(sample, sizeof(sample), "%.*sana%%2Fb%%40x@example.com%s",
+                     (int)(brace - path), path, brace + 6);
+        else
+            snprintf(sample, sizeof(sample), "%s", path);
+        assert_int_equal(route_allowed(sample, via_path, sizeof(via_path)), 1);
         assert_string_equal(via_path, allow);
     }
     assert_null(route_path(route_count()));

@@ -532,6 +532,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memset(&r, 0, sizeof(r));
     decode_input(&r, data, size);
+    if (r.fields[0] && strncmp(r.fields[0], "/v1/", 4) == 0) {
+        /* the resource API has its own contract (problem+json, JSON bodies):
+         * fuzz_body and the integration suite hold it; this harness's oracles
+         * are the legacy routes' */
+        cgi_out_free(&r.out);
+        free(r.body);
+        for (int i = 0; i < 4; i++)
+            free(r.fields[i]);
+        return 0;
+    }
     predict(&r);
     dispatch(&r);
     check_head(&r);

@@ -329,7 +329,7 @@ class Contract(StackTestCase):
 
     def test_unknown_path_404(self):
         paths = ["/nope", "/clientes/x", "/Cliente", "/CLIENTES", "/setnombre", "/aniadir/",
-                 "/index.html", "/cliente.json", "/eliminar/ejemplo@gmail.com",
+                 "/index.html", "/cliente.json", "/eliminar/ejemplo@gmail.com", "/v2/clientes",
                  "/%C3%B1", "/a%20b"]
         for path in paths:
             for method in ("GET", "POST", "PUT", "DELETE"):

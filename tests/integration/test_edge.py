@@ -689,9 +689,9 @@ class Refusals(EdgeTestCase):
         # one list of statuses nginx answers itself, one message each
         text = read_conf("http.conf")
         pages = set()
-        # (their location: JSON, or for a browser HTML; conf/ui.conf)
-        for line in re.findall(r"^error_page ([^/$]*)(?:/_nginx_error|\$nginx_error_uri);",
-                               text, re.M):
+        # (their location: JSON, problem+json under /v1/, or for a browser a
+        # page: $error_location)
+        for line in re.findall(r"^error_page ([^/$]*)\$error_location;", text, re.M):
             pages.update(int(c) for c in re.findall(r"(?<![=\d])(\d{3})\b", line))
             pages.update(int(c) for c in re.findall(r"=(\d{3})", line))
         pages.discard(494)  # answered by the worker as 431 (test_431_status_line)
@@ -699,6 +699,10 @@ class Refusals(EdgeTestCase):
         self.assertIsNotNone(m)
         messages = {int(c) for c in re.findall(r"^\s*(\d{3})\s", m.group(1), re.M)}
         self.assertEqual(pages, messages)
+        # and a title each, for the problem+json of /v1 (problem_errors.conf)
+        m = re.search(r"map \$status \$error_title \{(.*?)\n\}", text, re.S)
+        self.assertIsNotNone(m)
+        self.assertEqual(pages, {int(c) for c in re.findall(r"^\s*(\d{3})\s", m.group(1), re.M)})
         # and one title each on the page a browser gets
         m = re.search(r"map \$status \$error_titulo \{(.*?)\n\}", read_conf("ui.conf"), re.S)
         self.assertIsNotNone(m)
@@ -737,7 +741,7 @@ class AccessLog(EdgeTestCase):
         go("PUT", "/setDireccion", 200, "/setDireccion", extra=form,
            body=qs(mail=rec["mail"], direccion=rec["direccion"] + "y"))
         go("GET", "/cliente?" + qs(mail=rec["mail"], extra=rec["apellidos"]), 200, "/cliente")
-        go("GET", "/v1/clientes/" + rec["mail"], 404, "/v1/clientes/-")
+        go("GET", "/v1/clientes/" + rec["mail"], 200, "/v1/clientes/-")
         go("GET", "/v1/clientes/%s/x?%s" % (rec["mail"].replace("@", "%40"), qs(mail=rec["mail"])),
            404, "/v1/clientes/-/x")
         go("DELETE", "/eliminar?" + qs(mail=rec["mail"]), 200, "/eliminar")

@@ -939,8 +939,8 @@ static void import_choose(struct html *h, const struct page_frame *f, const stru
       "<code>apellidos</code>, <code>mail</code>, <code>fecha_nacimiento</code> y "
       "<code>direccion</code> (en cualquier orden), separadas por comas o por punto y coma: "
       "el formato en que esta aplicación los exporta. Antes de guardar nada verá lo que se "
-      "importaría y los errores de cada línea.</p>\n<p>Desde aquí, hasta 11 KB por fichero "
-      "(unos 100 clientes); los mayores, por la API <code>/v1/clientes/import</code>.</p>\n");
+      "importaría y los errores de cada línea.</p>\n<p>Desde aquí, hasta 1 MB por fichero "
+      "(unos 10 000 clientes); los mayores, por la API <code>/v1/clientes/import</code>.</p>\n");
     if (v->error) {
         error_summary_open(h);
         error_summary_item(h, "fichero", v->error);

@@ -18,6 +18,7 @@
 #include "multipart.h"
 #include "page.h"
 #include "utf8.h"
+#include "v1.h"
 
 #define HTML_TYPE "text/html; charset=utf-8"
 #define SEARCH_MAX 200        /* longest search taken (bytes) */
@@ -27,12 +28,18 @@
 #define TOKENS_MAX 500        /* tokens listed on one page */
 #define IMPORT_SHOWN 50       /* clients listed in an import's preview */
 #define IMPORT_ERRORS 100     /* errors listed in an import's preview */
+/* The largest file the browser's import takes (the API's import takes
+ * IMPORT_MAX_BYTES): its preview carries it back in base64, in the page and
+ * in the confirmation's body, and nginx takes bodies up to 2 MiB on these
+ * two routes (conf/nginx.conf.template). */
+#define IMPORT_FILE_MAX (1024 * 1024)
+#define IMPORT_MAX_TEXT "1 MB"
+#define IMPORT_BODY_MAX (2 * 1024 * 1024)
 /* What a confirmation's body holds besides the file's base64: the
  * multipart framing of its fields. */
 #define IMPORT_FORM_SLACK 512
-#define IMPORT_MAX_TEXT "11 KB"
-_Static_assert((HTTP_BODY_MAX - IMPORT_FORM_SLACK) / 4 * 3 >= 11 * 1024,
-               "IMPORT_MAX_TEXT says what fits");
+_Static_assert(IMPORT_FILE_MAX / 3 * 4 + 8 + IMPORT_FORM_SLACK <= IMPORT_BODY_MAX,
+               "a confirmation of the largest file fits the body taken");
 #define AVISO_COOKIE "__Host-aviso"
 #define AVISO_ATTRS "; Path=/; Secure; HttpOnly; SameSite=Strict"
 
@@ -391,56 +398,22 @@ static const enum client_sort sort_of[PSORT_COUNT] = {
     [PSORT_MODIFICADO] = SORT_MODIFICADO,
 };
 
-/* A page's cursor: the sort column's value of a row and its mail key,
- * "value\nkey" in URL-safe base64, opaque to the person and checked back. */
-#define CURSOR_VALUE_CAP CLIENT_APELLIDOS_CAP
-#define CURSOR_TEXT_CAP (((CURSOR_VALUE_CAP + CLIENT_MAIL_CAP + 1) * 4) / 3 + 8)
+/* A page's cursor: the /v1 API's (v1.h), so a list and its pages are
+ * addressed alike there and here; one made for another order is refused. */
+#define CURSOR_TEXT_CAP V1_CURSOR_TEXT_CAP
 
-struct cursor {
-    char value[CURSOR_VALUE_CAP];
-    char key[CLIENT_MAIL_CAP];
-};
-
-static void cursor_of(enum page_sort s, const struct client *cl, const struct client_meta *m,
-                      char out[CURSOR_TEXT_CAP])
+static void cursor_of(enum page_sort s, bool desc, const struct client *cl,
+                      const struct client_meta *m, char out[CURSOR_TEXT_CAP])
 {
-    struct client_keys k;
-    char raw[CURSOR_VALUE_CAP + CLIENT_MAIL_CAP + 2];
-    const char *value = "";
-    int n;
+    struct v1_cursor cur;
 
-    client_keys_of(cl, &k);
-    switch (s) {
-    case PSORT_NOMBRE: value = k.nombre_key; break;
-    case PSORT_APELLIDOS: value = k.apellidos_key; break;
-    case PSORT_FECHA: value = k.fecha_iso; break;
-    case PSORT_MODIFICADO: value = m->modificado; break;
-    case PSORT_MAIL:
-    case PSORT_COUNT: break;
-    }
-    n = snprintf(raw, sizeof(raw), "%s\n%s", value, k.mail_key);
-    sodium_bin2base64(out, CURSOR_TEXT_CAP, (const unsigned char *)raw, (size_t)n,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    v1_cursor_of(cl, m, sort_of[s], desc, &cur);
+    v1_cursor_encode(&cur, out);
 }
 
-static bool cursor_parse(const char *text, struct cursor *cur)
+static bool cursor_parse(const char *text, enum page_sort s, bool desc, struct v1_cursor *cur)
 {
-    unsigned char raw[CURSOR_VALUE_CAP + CLIENT_MAIL_CAP + 2];
-    size_t n = 0;
-    const unsigned char *nl;
-
-    if (strlen(text) >= CURSOR_TEXT_CAP ||
-        sodium_base642bin(raw, sizeof(raw) - 1, text, strlen(text), NULL, &n, NULL,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-        !utf8_valid(raw, n) || memchr(raw, '\0', n) || !(nl = memchr(raw, '\n', n)) ||
-        (size_t)(nl - raw) >= sizeof(cur->value) || n - (size_t)(nl - raw) - 1 >= sizeof(cur->key) ||
-        n - (size_t)(nl - raw) - 1 == 0 || memchr(nl + 1, '\n', n - (size_t)(nl - raw) - 1))
-        return false;
-    memcpy(cur->value, raw, (size_t)(nl - raw));
-    cur->value[nl - raw] = '\0';
-    memcpy(cur->key, nl + 1, n - (size_t)(nl - raw) - 1);
-    cur->key[n - (size_t)(nl - raw) - 1] = '\0';
-    return true;
+    return v1_cursor_decode(text, cur) == 0 && cur->sort == sort_of[s] && cur->desc == desc;
 }
 
 struct list_rows {
@@ -468,7 +441,7 @@ int ui_list(struct ui_request *c)
     struct page_list v = {0};
     struct list_rows *rows;
     struct page_frame f;
-    struct cursor cur;
+    struct v1_cursor cur;
     struct html h;
     enum cl_err e;
     int sort;
@@ -486,7 +459,8 @@ int ui_list(struct ui_request *c)
     query.sort = sort_of[sort];
     query.desc = v.desc;
     query.limit = PAGE_ROWS + 1;
-    if ((despues && antes) || ((despues || antes) && !cursor_parse(despues ? despues : antes, &cur)))
+    if ((despues && antes) ||
+        ((despues || antes) && !cursor_parse(despues ? despues : antes, v.sort, v.desc, &cur)))
         return http_fail(c->err, 400, "El enlace de página no es válido; vuelva a la lista");
     if (despues || antes) {
         query.after_value = sort == PSORT_MAIL ? NULL : cur.value;
@@ -533,11 +507,11 @@ int ui_list(struct ui_request *c)
     if (v.nrows > 0) {
         bool more = rows->n > PAGE_ROWS;
         if (antes ? true : more) {
-            cursor_of(v.sort, &rows->c[v.nrows - 1], &rows->m[v.nrows - 1], next);
+            cursor_of(v.sort, v.desc, &rows->c[v.nrows - 1], &rows->m[v.nrows - 1], next);
             v.next = next;
         }
         if (antes ? more : despues != NULL) {
-            cursor_of(v.sort, &rows->c[0], &rows->m[0], prev);
+            cursor_of(v.sort, v.desc, &rows->c[0], &rows->m[0], prev);
             v.prev = prev;
         }
     }
@@ -1052,6 +1026,8 @@ static void import_csv(struct import_run *r, const char *csv, size_t len, bool c
 struct upload {
     const char *data;
     size_t len;
+    char *body;  /* the form's whole body, read here */
+    size_t body_len;
     char *owned;
     bool from_file, from_text, from_carry;
     const char *carry;
@@ -1077,6 +1053,27 @@ static int pick_part(void *ctx, const struct multipart_part *p)
     return 0;
 }
 
+/* The whole body of an import's form, in *body (the caller frees it). */
+static const char *read_body(struct ui_request *c, char **body, size_t *len)
+{
+    size_t total = c->req->body_len + c->req->body_pending, off = 0, got = 0;
+    long n;
+
+    *body = NULL;
+    *len = 0;
+    if (total > IMPORT_BODY_MAX)
+        return "El fichero es demasiado grande para importarlo desde el navegador (como "
+               "mucho " IMPORT_MAX_TEXT "): divídalo, o use la API /v1/clientes/import";
+    if (!(*body = malloc(total + 1)))
+        return "No hay memoria para leer el fichero; vuelva a intentarlo";
+    while (got < total && (n = http_body_read(c->req, &off, *body + got, total - got)) > 0)
+        got += (size_t)n;
+    if (got != total)
+        return "El fichero llegó incompleto; vuelva a subirlo";
+    *len = total;
+    return NULL;
+}
+
 static const char *read_upload(struct ui_request *c, struct upload *u)
 {
     char boundary[MULTIPART_BOUNDARY_MAX + 1];
@@ -1085,7 +1082,9 @@ static const char *read_upload(struct ui_request *c, struct upload *u)
     memset(u, 0, sizeof(*u));
     if (!multipart_boundary(c->req->content_type, boundary))
         return "El formulario debe enviarse como multipart/form-data";
-    if (!multipart_parse(c->req->body, c->req->body_len, boundary, pick_part, u, &reason))
+    if ((reason = read_body(c, &u->body, &u->body_len)))
+        return reason;
+    if (!multipart_parse(u->body, u->body_len, boundary, pick_part, u, &reason))
         return reason;
     if (u->carry && !u->data) {
         size_t n = 0;
@@ -1101,6 +1100,12 @@ static const char *read_upload(struct ui_request *c, struct upload *u)
     if (!u->data || u->len == 0)
         return "Elija un fichero CSV o pegue su contenido";
     return NULL;
+}
+
+static void upload_free(struct upload *u)
+{
+    free(u->owned);
+    free(u->body);
 }
 
 static int import_page(struct ui_request *c, int status, const struct page_import *v)
@@ -1133,20 +1138,19 @@ int ui_import_preview(struct ui_request *c)
 
     if (err) {
         v.error = err;
-        free(u.owned);
+        upload_free(&u);
         return import_page(c, 400, &v);
     }
     /* the confirmation carries the file back in base64, within the body the
      * worker reads whole */
-    if (sodium_base64_ENCODED_LEN(u.len, sodium_base64_VARIANT_ORIGINAL) + IMPORT_FORM_SLACK >
-        HTTP_BODY_MAX) {
+    if (u.len > IMPORT_FILE_MAX) {
         v.error = "El fichero es demasiado grande para importarlo desde el navegador (como "
                   "mucho " IMPORT_MAX_TEXT "): divídalo, o use la API /v1/clientes/import";
-        free(u.owned);
+        upload_free(&u);
         return import_page(c, 413, &v);
     }
     if (!(r = calloc(1, sizeof(*r)))) {
-        free(u.owned);
+        upload_free(&u);
         return lib_error(c, CL_NOMEM);
     }
     r->c = c;
@@ -1177,7 +1181,7 @@ int ui_import_preview(struct ui_request *c)
     }
     free(carry);
     free(r);
-    free(u.owned);
+    upload_free(&u);
     return st;
 }
 
@@ -1191,11 +1195,11 @@ int ui_import_confirm(struct ui_request *c)
 
     if (err) {
         v.error = err;
-        free(u.owned);
+        upload_free(&u);
         return import_page(c, 400, &v);
     }
     if (!(r = calloc(1, sizeof(*r)))) {
-        free(u.owned);
+        upload_free(&u);
         return lib_error(c, CL_NOMEM);
     }
     r->c = c;
@@ -1209,7 +1213,7 @@ int ui_import_confirm(struct ui_request *c)
         st = see_other(c, "/ui/clientes", NULL, "importado", NULL);
     }
     free(r);
-    free(u.owned);
+    upload_free(&u);
     return st;
 }
 

@@ -112,7 +112,8 @@ struct http_request {
     size_t body_pending;
     http_read_fn body_read;
     void *body_ctx;
-    /* Headers of the /v1 API; each NULL when not sent. */
+    /* Headers of the /v1 API (Accept also sends a browser asking for / to
+     * the browser pages); each NULL when not sent. */
     const char *accept;        /* Accept */
     const char *if_match;      /* If-Match */
     const char *if_none_match; /* If-None-Match */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asset.h"
 #include "route.h"
 
 struct buf {
@@ -286,4 +287,22 @@ char *render_real_ip(const struct config_proxies *p)
 nomem:
     free(b.s);
     return NULL;
+}
+
+char *render_static_map(void)
+{
+    struct buf b = {0};
+    char line[512];
+
+    if (add(&b, "", 0))
+        return NULL;
+    for (int i = 0; i < ASSET_COUNT; i++) {
+        snprintf(line, sizeof(line), "%s%s %s;", i ? "\n" : "", asset_table[i].url,
+                 asset_table[i].file);
+        if (add(&b, line, strlen(line))) {
+            free(b.s);
+            return NULL;
+        }
+    }
+    return b.s;
 }

@@ -46,4 +46,9 @@ char *render_allow_map(void);
  * memory. */
 char *render_real_ip(const struct config_proxies *p);
 
+/* STATIC_MAP: the body of nginx's `map $uri $static_file`, one line per
+ * static file (asset.h): its hashed URL, then its name in conf/static/.
+ * Malloc'd; NULL when out of memory. */
+char *render_static_map(void);
+
 #endif

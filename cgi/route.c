@@ -17,6 +17,7 @@
 #include "log.h"
 #include "manager.h"
 #include "metrics.h"
+#include "ui.h"
 #include "utf8.h"
 #include "v1.h"
 
@@ -40,12 +41,12 @@ enum route_flag {
     ROUTE_LARGE_BODY = 1 << 1,
 };
 
-/* How a route's errors are rendered (send_error()); /ui (HTML) adds its
- * own here.  A path no route matches gets the style of its prefix
- * (path_errors()). */
+/* How a route's errors are rendered (send_error()).  A path no route
+ * matches gets the style of its prefix (path_errors()). */
 enum route_errors {
     ROUTE_ERRORS_LEGACY = 0, /* {"mensaje":"...","status":"<code>"} */
     ROUTE_ERRORS_PROBLEM,    /* RFC 9457 application/problem+json: the /v1 API */
+    ROUTE_ERRORS_HTML,       /* a page, or 303 to sign in: the browser pages (ui.h) */
 };
 
 /* Who may use a route: a column of the table, never an `if` in a handler.
@@ -81,6 +82,7 @@ struct route {
     enum client_field field; /* setters: the field they change */
     const char *done;        /* writes: the "Resultado" text */
     const char *not_found;   /* the mensaje of a CL_NOT_FOUND */
+    ui_handler ui;           /* the browser pages: the page's handler (ui.h), run by h_ui */
 };
 
 /* Whole-list responses in flight in this process, and how many may be. */
@@ -210,10 +212,34 @@ static void put_record(struct json *j, const struct client *cl, bool legacy)
     json_obj_close(j);
 }
 
+/* A browser asking for / (its Accept starts with text/html) is sent to the
+ * browser pages; curl, scripts and the old clients (any other Accept, or
+ * none) get the old service JSON, byte for byte. */
 static int h_index(struct route_ctx *c)
 {
-    http_send_json(c->res, 200, NULL, index_body, sizeof(index_body) - 1);
+    const char *accept = c->req->accept;
+
+    if (accept && strncasecmp(accept, "text/html", 9) == 0) {
+        http_begin_type(c->res, 303, NULL, "Location: /ui/\r\nVary: Accept\r\n", 0);
+        return 303;
+    }
+    http_send_json(c->res, 200, "Vary: Accept\r\n", index_body, sizeof(index_body) - 1);
     return 200;
+}
+
+/* The view of a request that the browser pages' handlers get. */
+static struct ui_request ui_request_of(struct route_ctx *c)
+{
+    return (struct ui_request){c->store, c->req,         c->res,           &c->auth,
+                               &c->err,  c->detail, sizeof(c->detail), &c->quiet};
+}
+
+/* A browser page: its row names the handler. */
+static int h_ui(struct route_ctx *c)
+{
+    struct ui_request u = ui_request_of(c);
+
+    return c->rt->ui(&u);
 }
 
 /* Alive: the worker answers.  The store is not asked (that is /health/ready),
@@ -615,6 +641,44 @@ static const struct route routes[] = {
      .handler = h_header_too_large},
     /* sessions: the login itself is public (nginx limits it per client);
      * logging out needs the session it ends */
+    /* the browser pages (ui.h): the sign-in is public (nginx limits its
+     * posts per client), the rest by role */
+#define UI(p, m, a, fn) \
+    {.path = (p), .methods = (m), .access = (a), .handler = h_ui, .ui = (fn), \
+     .errors = ROUTE_ERRORS_HTML}
+    UI("/ui/", GET_ROUTE, ACCESS_PUBLIC, ui_home),
+    UI("/ui/entrar", GET_ROUTE, ACCESS_PUBLIC, ui_login_form),
+    UI("/ui/entrar", HTTP_POST, ACCESS_PUBLIC, ui_login),
+    UI("/ui/salir", HTTP_POST, ACCESS_READER, ui_logout),
+    UI("/ui/clientes", GET_ROUTE, ACCESS_READER, ui_list),
+    UI("/ui/cliente", GET_ROUTE, ACCESS_READER, ui_ficha),
+    UI("/ui/clientes/nuevo", GET_ROUTE, ACCESS_EDITOR, ui_new_form),
+    UI("/ui/clientes/nuevo", HTTP_POST, ACCESS_EDITOR, ui_create),
+    UI("/ui/cliente/editar", GET_ROUTE, ACCESS_EDITOR, ui_edit_form),
+    UI("/ui/cliente/editar", HTTP_POST, ACCESS_EDITOR, ui_update),
+    UI("/ui/cliente/borrar", GET_ROUTE, ACCESS_EDITOR, ui_delete_form),
+    UI("/ui/cliente/borrar", HTTP_POST, ACCESS_EDITOR, ui_delete),
+    UI("/ui/importar", GET_ROUTE, ACCESS_EDITOR, ui_import_form),
+    /* the import's posts carry a file: a body larger than the worker reads
+     * before routing, which the handler reads itself (their CSRF token
+     * travels in the query) */
+    {.path = "/ui/importar", .methods = HTTP_POST, .access = ACCESS_EDITOR, .handler = h_ui,
+     .ui = ui_import_preview, .errors = ROUTE_ERRORS_HTML, .flags = ROUTE_LARGE_BODY,
+     .own_body = true},
+    {.path = "/ui/importar/confirmar", .methods = HTTP_POST, .access = ACCESS_EDITOR,
+     .handler = h_ui, .ui = ui_import_confirm, .errors = ROUTE_ERRORS_HTML,
+     .flags = ROUTE_LARGE_BODY, .own_body = true},
+    {.path = "/ui/exportar", .methods = GET_ROUTE, .access = ACCESS_READER, .handler = h_ui,
+     .ui = ui_export, .errors = ROUTE_ERRORS_HTML, .flags = ROUTE_WHOLE_LIST},
+    UI("/ui/usuarios", GET_ROUTE, ACCESS_ADMIN, ui_users),
+    UI("/ui/usuarios", HTTP_POST, ACCESS_ADMIN, ui_user_create),
+    UI("/ui/usuarios/rol", HTTP_POST, ACCESS_ADMIN, ui_user_role),
+    UI("/ui/usuarios/estado", HTTP_POST, ACCESS_ADMIN, ui_user_state),
+    UI("/ui/tokens", GET_ROUTE, ACCESS_ADMIN, ui_tokens),
+    UI("/ui/tokens", HTTP_POST, ACCESS_ADMIN, ui_token_create),
+    UI("/ui/tokens/revocar", HTTP_POST, ACCESS_ADMIN, ui_token_revoke),
+    UI("/ui/auditoria", GET_ROUTE, ACCESS_ADMIN, ui_audit),
+#undef UI
     {.path = "/v1/session", .methods = HTTP_POST, .access = ACCESS_PUBLIC,
      .handler = h_session_create, .errors = ROUTE_ERRORS_PROBLEM},
     {.path = "/v1/session", .methods = HTTP_DELETE, .access = ACCESS_READER,
@@ -901,6 +965,8 @@ static int run_handler(struct route_ctx *c)
 /* The error style of a path no route has: its prefix's. */
 static enum route_errors path_errors(const char *path)
 {
+    if (path && strncmp(path, "/ui/", 4) == 0)
+        return ROUTE_ERRORS_HTML;
     return path && is_v1(path) ? ROUTE_ERRORS_PROBLEM : ROUTE_ERRORS_LEGACY;
 }
 
@@ -912,6 +978,11 @@ static void send_error(struct route_ctx *c)
     enum route_errors style = c->rt ? c->rt->errors : path_errors(c->req->path);
     char headers[1024];
 
+    if (style == ROUTE_ERRORS_HTML) {
+        struct ui_request u = ui_request_of(c);
+        ui_send_error(&u);
+        return;
+    }
     c->err.style = style == ROUTE_ERRORS_PROBLEM ? HTTP_ERRORS_PROBLEM : HTTP_ERRORS_LEGACY;
     if (c->cors[0]) {
         snprintf(headers, sizeof(headers), "%s%s", c->err.headers ? c->err.headers : "", c->cors);

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "asset.h"
 #include "config.h"
 #include "errlog.h"
 #include "listen.h"
@@ -512,6 +513,7 @@ static char *render_conf(char *err, size_t errlen)
     char port[16], procs[16], maxreq[16], client_max[16], client_rate[24], import_max[16];
     char v6[64], *text, *out = NULL;
     char *allow = render_allow_map(), *real_ip = render_real_ip(&S.cfg.trusted_proxies);
+    char *statics = render_static_map();
     char run_dir[PATH_MAX];
     FILE *f;
 
@@ -545,9 +547,12 @@ static char *render_conf(char *err, size_t errlen)
         {"APP_ROOT", S.root},
         {"REAL_IP_CONF", real_ip},
         {"ALLOW_MAP", allow},
+        {"STATIC_MAP", statics},
+        {"STATIC_CSS", asset_url(ASSET_CSS)},
+        {"STATIC_ICON", asset_url(ASSET_ICON)},
         {"IMPORT_MAX_BYTES", import_max},
     };
-    if (!allow || !real_ip) {
+    if (!allow || !real_ip || !statics) {
         snprintf(err, errlen, "out of memory");
     } else if (!(text = read_file(S.tmpl, 1 << 20))) {
         snprintf(err, errlen, "cannot read it: %s", strerror(errno));
@@ -557,6 +562,7 @@ static char *render_conf(char *err, size_t errlen)
     }
     free(allow);
     free(real_ip);
+    free(statics);
     return out;
 }
 

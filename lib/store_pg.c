@@ -520,6 +520,43 @@ static const char *const migrations[STORE_PG_SCHEMA_VERSION] = {
     "  FROM (SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC',"
     "    'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS t) now;"
     "INSERT INTO clientes_schema VALUES (0);",
+
+    /* 2: the number of clients, kept in the transaction of each change, so
+     * a list's total reads 16 rows rather than counting 100 000 (6.5 ms
+     * here).  Not one row updated per insert: a transaction inserting N
+     * rows (an import) would chain N versions of it, each update walking
+     * the chain (20 000 rows took 2.2 s, 40 000 took 8.5 s).  Instead each
+     * row adds its +1/-1 to a setting local to the transaction, and a
+     * deferred trigger, at commit, writes the sum once into one of 16
+     * slots (by backend, so concurrent writers rarely share one); the
+     * later deferred calls find the sum spent.  A rolled-back transaction
+     * or savepoint takes its setting back with it.  The table is locked
+     * while the first count is taken, so no write slips in between. */
+    "LOCK TABLE clients IN SHARE ROW EXCLUSIVE MODE;"
+    "CREATE TABLE client_total (slot integer PRIMARY KEY, n bigint NOT NULL);"
+    "INSERT INTO client_total SELECT s, 0 FROM generate_series(0, 15) s;"
+    "UPDATE client_total SET n = (SELECT count(*) FROM clients) WHERE slot = 0;"
+    "CREATE FUNCTION client_total_note() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  PERFORM set_config('clientes.total_delta',"
+    "    (coalesce(nullif(current_setting('clientes.total_delta', true), ''), '0')::bigint"
+    "     + CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END)::text, true);"
+    "  RETURN NULL;"
+    " END $$;"
+    "CREATE FUNCTION client_total_flush() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " DECLARE d bigint := coalesce(nullif(current_setting('clientes.total_delta', true), ''),"
+    "   '0')::bigint;"
+    " BEGIN"
+    "  IF d <> 0 THEN"
+    "   UPDATE client_total SET n = n + d WHERE slot = pg_backend_pid() % 16;"
+    "   PERFORM set_config('clientes.total_delta', '0', true);"
+    "  END IF;"
+    "  RETURN NULL;"
+    " END $$;"
+    "CREATE TRIGGER client_total_note AFTER INSERT OR DELETE ON clients"
+    "  FOR EACH ROW EXECUTE FUNCTION client_total_note();"
+    "CREATE CONSTRAINT TRIGGER client_total_flush AFTER INSERT OR DELETE ON clients"
+    "  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION client_total_flush();",
 };
 
 /* Runs sql on conn; CL_OK, or the mapped error with the detail recorded. */

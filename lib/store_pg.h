@@ -41,7 +41,7 @@
 
 /* The schema version this program writes.  A database at a higher version
  * (a newer program migrated it) is refused. */
-#define STORE_PG_SCHEMA_VERSION 1
+#define STORE_PG_SCHEMA_VERSION 2
 
 /* True when url names a PostgreSQL store (postgres:// or postgresql://,
  * either case). */

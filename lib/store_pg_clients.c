@@ -247,10 +247,18 @@ static size_t where_filters(unsigned f, char *buf, size_t cap, int *p)
     return n;
 }
 
+/* Without a filter the total kept by the schema's triggers (migration 2):
+ * 16 rows, not a scan. */
 static void build_count(unsigned variant, char *buf, size_t cap)
 {
     int p = 1;
-    size_t n = (size_t)snprintf(buf, cap, "SELECT count(*) FROM clients");
+    size_t n;
+
+    if (variant == 0) {
+        snprintf(buf, cap, "SELECT coalesce(sum(n), 0)::bigint FROM client_total");
+        return;
+    }
+    n = (size_t)snprintf(buf, cap, "SELECT count(*) FROM clients");
     where_filters(variant, buf + n, cap - n, &p);
 }
 

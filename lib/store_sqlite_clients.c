@@ -320,8 +320,12 @@ enum cl_err sq_count(struct store *base, const struct client_query *q, long long
 
     s->base.errmsg[0] = '\0';
     /* every record has its meta (but those written behind the library's
-     * back): the filters need only that table */
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", f ? "client_meta m" : "clients");
+     * back): the filters need only that table; without a filter the total
+     * the triggers keep is one row */
+    if (f)
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM client_meta m");
+    else
+        snprintf(sql, sizeof(sql), "SELECT n FROM client_total WHERE id = 1");
     if (f)
         where_filters(sql, sizeof(sql), f);
     if (!(st = sq_cached(s, &s->count_st[f], sql)))

@@ -146,6 +146,18 @@ static void test_every_route_declares_its_access(void **state)
             assert_string_equal(route_access(i), "public");
         if (strcmp(p, "/metrics") == 0) /* closed unless METRICS_ACCESS opens it */
             assert_string_equal(route_access(i), "metrics");
+        /* the browser pages: only the sign-in and the way there are open;
+         * what changes clients needs an editor, the administration an admin */
+        if (strcmp(p, "/ui/") == 0 || strcmp(p, "/ui/entrar") == 0)
+            assert_string_equal(route_access(i), "public");
+        else if (strcmp(p, "/ui/clientes") == 0 || strcmp(p, "/ui/cliente") == 0 ||
+                 strcmp(p, "/ui/exportar") == 0 || strcmp(p, "/ui/salir") == 0)
+            assert_string_equal(route_access(i), "reader");
+        else if (strncmp(p, "/ui/usuarios", 12) == 0 || strncmp(p, "/ui/tokens", 10) == 0 ||
+                 strcmp(p, "/ui/auditoria") == 0)
+            assert_string_equal(route_access(i), "admin");
+        else if (strncmp(p, "/ui/", 4) == 0)
+            assert_string_equal(route_access(i), "editor");
     }
 }
 
@@ -159,6 +171,18 @@ static void test_route_allowed(void **state)
         {"/setApellidos", "PUT"},  {"/setFechaNacimiento", "PUT"}, {"/setDireccion", "PUT"},
         {"/health", "GET, HEAD"},  {"/health/ready", "GET, HEAD"}, {"/metrics", "GET, HEAD"},
         {"/_nginx_error_431", "GET, HEAD"},
+        /* the browser pages: a row per method (the form and its post) */
+        {"/ui/", "GET, HEAD"}, {"/ui/entrar", "GET, HEAD, POST"}, {"/ui/entrar", "GET, HEAD, POST"},
+        {"/ui/salir", "POST"}, {"/ui/clientes", "GET, HEAD"}, {"/ui/cliente", "GET, HEAD"},
+        {"/ui/clientes/nuevo", "GET, HEAD, POST"}, {"/ui/clientes/nuevo", "GET, HEAD, POST"},
+        {"/ui/cliente/editar", "GET, HEAD, POST"}, {"/ui/cliente/editar", "GET, HEAD, POST"},
+        {"/ui/cliente/borrar", "GET, HEAD, POST"}, {"/ui/cliente/borrar", "GET, HEAD, POST"},
+        {"/ui/importar", "GET, HEAD, POST"}, {"/ui/importar", "GET, HEAD, POST"},
+        {"/ui/importar/confirmar", "POST"}, {"/ui/exportar", "GET, HEAD"},
+        {"/ui/usuarios", "GET, HEAD, POST"}, {"/ui/usuarios", "GET, HEAD, POST"},
+        {"/ui/usuarios/rol", "POST"}, {"/ui/usuarios/estado", "POST"},
+        {"/ui/tokens", "GET, HEAD, POST"}, {"/ui/tokens", "GET, HEAD, POST"},
+        {"/ui/tokens/revocar", "POST"}, {"/ui/auditoria", "GET, HEAD"},
         /* a row per method where their access differs; Allow is the path's */
         {"/v1/session", "POST, DELETE"}, {"/v1/session", "POST, DELETE"}, {"/v1/me", "GET, HEAD"},
         /* the API: one path may have several rows (one per role), sharing Allow */

@@ -689,6 +689,8 @@ class Refusals(EdgeTestCase):
         # one list of statuses nginx answers itself, one message each
         text = read_conf("http.conf")
         pages = set()
+        # (their location: JSON, problem+json under /v1/, or for a browser a
+        # page: $error_location)
         for line in re.findall(r"^error_page ([^/$]*)\$error_location;", text, re.M):
             pages.update(int(c) for c in re.findall(r"(?<![=\d])(\d{3})\b", line))
             pages.update(int(c) for c in re.findall(r"=(\d{3})", line))
@@ -701,6 +703,11 @@ class Refusals(EdgeTestCase):
         m = re.search(r"map \$status \$error_title \{(.*?)\n\}", text, re.S)
         self.assertIsNotNone(m)
         self.assertEqual(pages, {int(c) for c in re.findall(r"^\s*(\d{3})\s", m.group(1), re.M)})
+        # and one title each on the page a browser gets
+        m = re.search(r"map \$status \$error_titulo \{(.*?)\n\}", read_conf("ui.conf"), re.S)
+        self.assertIsNotNone(m)
+        titles = {int(c) for c in re.findall(r"^\s*(\d{3})\s", m.group(1), re.M)}
+        self.assertLessEqual(pages, titles)
 
 
 # ---------------------------------------------------------------- access log

@@ -267,6 +267,70 @@ static void test_new_database_seeded_once(void **state)
     assert_int_equal(sql_int(fx, "SELECT count(*) FROM clients"), 0);
 }
 
+/* The total of a list reads the count kept by the schema's triggers; it
+ * follows every insert and delete, the library's and those behind its back,
+ * in one statement or many, and a rolled-back transaction leaves it alone.
+ * A database at version 1 gets it, counted, when opened. */
+static long long total(struct store *s)
+{
+    struct client_query q = {0};
+    long long n = -1;
+    assert_int_equal(s->ops->count(s, &q, &n), CL_OK);
+    return n;
+}
+
+#define BEHIND "INSERT INTO clients (mail, nombre, apellidos, fecha_nacimiento, direccion," \
+               " nombre_key, apellidos_key, fecha_iso, search, creado, modificado, version)" \
+               " SELECT 'b' || i || '@example.com', 'B', 'C', '1/1/1990', 'D', 'b', 'c'," \
+               " '1990-01-01', 'b c', 'x', 'x', nextval('client_version')"
+
+static void test_total_kept_by_the_database(void **state)
+{
+    struct fx *fx = *state;
+    char err[512];
+
+    assert_int_equal(total(fx->s), 1); /* the example */
+    assert_int_equal(add(fx->s, "Ana", "ana@example.com"), CL_OK);
+    assert_int_equal(add(fx->s, "Ana", "ANA@example.com"), CL_EXISTS);
+    assert_int_equal(total(fx->s), 2);
+    sql(fx, BEHIND " FROM generate_series(1, 3) i");
+    assert_int_equal(total(fx->s), 5);
+    sql(fx, "BEGIN; " BEHIND " FROM generate_series(4, 5) i;"
+            " DELETE FROM clients WHERE mail = 'b1@example.com'; COMMIT");
+    assert_int_equal(total(fx->s), 6);
+    /* many writes in one transaction of the library; then one rolled back */
+    assert_int_equal(fx->s->ops->begin(fx->s), CL_OK);
+    for (int i = 0; i < 50; i++) {
+        char mail[40];
+        snprintf(mail, sizeof(mail), "t%d@example.com", i);
+        assert_int_equal(add(fx->s, "Tx", mail), CL_OK);
+    }
+    assert_int_equal(fx->s->ops->commit(fx->s), CL_OK);
+    assert_int_equal(total(fx->s), 56);
+    assert_int_equal(fx->s->ops->begin(fx->s), CL_OK);
+    assert_int_equal(add(fx->s, "Tx", "rolled@example.com"), CL_OK);
+    assert_int_equal(fx->s->ops->rollback(fx->s), CL_OK);
+    sql(fx, "BEGIN; " BEHIND " FROM generate_series(6, 9) i;"
+            " SAVEPOINT a; DELETE FROM clients; ROLLBACK TO a; COMMIT");
+    assert_int_equal(total(fx->s), 60);
+    assert_int_equal(sql_int(fx, "SELECT count(*) FROM clients"), 60);
+    sql(fx, "DELETE FROM clients WHERE mail LIKE 't%'");
+    assert_int_equal(total(fx->s), 10);
+
+    /* back to version 1, rows written meanwhile, opened again: counted */
+    store_close(fx->s);
+    fx->s = NULL;
+    sql(fx, "DROP TRIGGER client_total_note ON clients;"
+            " DROP TRIGGER client_total_flush ON clients;"
+            " DROP FUNCTION client_total_note(); DROP FUNCTION client_total_flush();"
+            " DROP TABLE client_total; UPDATE clientes_schema SET version = 1");
+    sql(fx, BEHIND " FROM generate_series(10, 14) i");
+    assert_int_equal(store_open(fx->url, &fx->s, err, sizeof(err)), CL_OK);
+    assert_int_equal(sql_int(fx, "SELECT version FROM clientes_schema"), STORE_PG_SCHEMA_VERSION);
+    assert_int_equal(total(fx->s), 15);
+    assert_int_equal(sql_int(fx, "SELECT count(*) FROM clients"), 15);
+}
+
 struct opener {
     const char *url;
     enum cl_err rc;
@@ -325,7 +389,10 @@ static void test_newer_schema_refused(void **state)
     /* and a new one does not open */
     assert_int_equal(store_open(fx->url, &s, err, sizeof(err)), CL_STORAGE);
     assert_null(s);
-    assert_non_null(strstr(err, "version 99, newer than this program's (1)"));
+    char want[80];
+    snprintf(want, sizeof(want), "version 99, newer than this program's (%d)",
+             STORE_PG_SCHEMA_VERSION);
+    assert_non_null(strstr(err, want));
 }
 
 /* Tables of someone else's under the same names, without a version:
@@ -1067,6 +1134,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_new_database_seeded_once, setup_store),
+        T(test_total_kept_by_the_database, setup_store),
         T(test_concurrent_first_opens, setup_url),
         T(test_newer_schema_refused, setup_store),
         T(test_foreign_tables_refused, setup_url),

@@ -87,8 +87,10 @@ static void test_migrates_schema_2_file(void **state)
 
     copy_fixture(fx);
     assert_int_equal(store_open(fx->path, &fx->s, err, sizeof(err)), CL_OK);
-    assert_int_equal(fx_sql_int(fx->path, "PRAGMA user_version"), 3);
+    assert_int_equal(fx_sql_int(fx->path, "PRAGMA user_version"), 4);
     assert_int_equal(fx_count(fx->s), V2_N); /* the example is not seeded again */
+    /* the total the triggers keep starts as the table's count */
+    assert_int_equal(fx_sql_int(fx->path, "SELECT n FROM client_total"), V2_N);
     for (int i = 0; i < V2_N; i++) {
         struct client_keys k;
         /* every record as it was, byte for byte */
@@ -157,16 +159,47 @@ static void test_newer_schema_untouched(void **state)
     struct store *s;
 
     copy_fixture(fx);
-    fx_sql_exec(fx->path, "PRAGMA user_version = 4");
+    fx_sql_exec(fx->path, "PRAGMA user_version = 5");
     assert_int_equal(ts_read_file(fx->path, &before, &blen), 0);
     assert_int_equal(store_open(fx->path, &s, err, sizeof(err)), CL_STORAGE);
     assert_null(s);
-    assert_non_null(strstr(err, "schema version 4 is newer than this program's (3)"));
+    assert_non_null(strstr(err, "schema version 5 is newer than this program's (4)"));
     assert_int_equal(ts_read_file(fx->path, &after, &alen), 0);
     assert_int_equal(alen, blen);
     assert_memory_equal(after, before, blen);
     free(before);
     free(after);
+}
+
+/* The total of a list costs one row, and follows every insert and delete,
+ * also of rows written behind the library's back. */
+static void test_total_kept_by_the_file(void **state)
+{
+    struct fx *fx = *state;
+    struct client_query q = {0};
+    struct client c;
+    long long n = -1;
+    char err[512] = "";
+
+    assert_int_equal(store_open(fx->path, &fx->s, err, sizeof(err)), CL_OK);
+    assert_int_equal(manager_count_query(fx->s, &q, &n), CL_OK);
+    assert_int_equal(n, 1); /* the example */
+    assert_int_equal(ts_client(&c, "Ana", "Ruiz", "ana@example.com", "1/2/1990", "Calle 1"),
+                     CL_OK);
+    assert_int_equal(manager_add(fx->s, &c, NULL), CL_OK);
+    fx_sql_exec(fx->path, "INSERT INTO clients(mail, nombre, apellidos, fecha_nacimiento, "
+                          "direccion) VALUES ('detras@example.com', 'A', 'B', '1/1/1990', 'C')");
+    assert_int_equal(manager_count_query(fx->s, &q, &n), CL_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(manager_delete(fx->s, "ejemplo@gmail.com", NULL), CL_OK);
+    fx_sql_exec(fx->path, "DELETE FROM clients WHERE mail = 'detras@example.com'");
+    assert_int_equal(manager_count_query(fx->s, &q, &n), CL_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(fx_sql_int(fx->path, "SELECT count(*) FROM clients"), 1);
+    /* a failed add leaves it alone */
+    assert_int_equal(manager_add(fx->s, &c, NULL), CL_EXISTS);
+    assert_int_equal(manager_count_query(fx->s, &q, &n), CL_OK);
+    assert_int_equal(n, 1);
 }
 
 /* The audit trail is append-only in the database itself, whoever writes. */
@@ -404,6 +437,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_migrates_schema_2_file, fx_setup_dir),
         T(test_newer_schema_untouched, fx_setup_dir),
+        T(test_total_kept_by_the_file, fx_setup_dir),
         T(test_audit_append_only, fx_setup_store),
         T(test_erasure_leaves_no_bytes, fx_setup_store),
         T(test_erasure_with_a_reader, fx_setup_store),

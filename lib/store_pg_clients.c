@@ -248,14 +248,17 @@ static size_t where_filters(unsigned f, char *buf, size_t cap, int *p)
 }
 
 /* Without a filter the total kept by the schema's triggers (migration 2):
- * 16 rows, not a scan. */
+ * 16 rows, not a scan, plus what this transaction has added or deleted and
+ * not yet written there (it does at commit). */
 static void build_count(unsigned variant, char *buf, size_t cap)
 {
     int p = 1;
     size_t n;
 
     if (variant == 0) {
-        snprintf(buf, cap, "SELECT coalesce(sum(n), 0)::bigint FROM client_total");
+        snprintf(buf, cap, "SELECT coalesce(sum(n), 0)::bigint + coalesce(nullif("
+                           "current_setting('clientes.total_delta', true), ''), '0')::bigint"
+                           " FROM client_total");
         return;
     }
     n = (size_t)snprintf(buf, cap, "SELECT count(*) FROM clients");

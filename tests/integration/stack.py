@@ -20,6 +20,7 @@ import contextlib
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -84,6 +85,16 @@ CONFIG_VARS = ("FCGI_LISTEN", "DYNO", "ALLOW_EPHEMERAL_SQLITE", "NGINX", "NGINX_
 USE_COLUMNS = {("tokens", "last_used"), ("sessions", "last_seen")}
 
 EXAMPLE_MAIL = "ejemplo@gmail.com"
+
+
+def _pg_schema_version():
+    """The PostgreSQL schema version this source tree writes (lib/store_pg.h)."""
+    with open(os.path.join(ROOT, "lib", "store_pg.h"), encoding="utf-8") as f:
+        return int(re.search(r"#define STORE_PG_SCHEMA_VERSION (\d+)", f.read()).group(1))
+
+
+PG_SCHEMA_VERSION = _pg_schema_version()
+
 EXAMPLE = {
     "nombre": "Jesus",
     "apellidos": "Mesa Gonzalez",

@@ -103,7 +103,8 @@ class Release(AdminTestCase):
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             self.assertIn("schema current", p.stdout)
             self.assertNotIn(pgcluster.PASSWORD, p.stdout + p.stderr)
-        self.assertEqual(pgcluster.psql(url, "SELECT version FROM clientes_schema").split(), ["1"])
+        self.assertEqual(pgcluster.psql(url, "SELECT version FROM clientes_schema").split(),
+                         [str(stack.PG_SCHEMA_VERSION)])
         self.assertEqual(len(clients_of(url)), 1)
         # the example deleted, the next release does not bring it back
         pgcluster.psql(url, "DELETE FROM clients")

@@ -197,7 +197,8 @@ class TwoDynos(PgTestCase):
                 t.join(60)
             self.assertEqual(errors, [])
             self.assertEqual(count(url, "SELECT count(*) FROM clientes_schema"), 1)
-            self.assertEqual(count(url, "SELECT version FROM clientes_schema"), 1)
+            self.assertEqual(count(url, "SELECT version FROM clientes_schema"),
+                             stack.PG_SCHEMA_VERSION)
             self.assertEqual(count(url, "SELECT count(*) FROM clients"), 1)
             for st in stacks:
                 self.assertOK(st.request("GET", "/cliente?" + qs(mail=EXAMPLE_MAIL)),

@@ -2,6 +2,8 @@
  * Markdown it documents itself with, and the URL redactor for logs. */
 #include "config.h"
 
+#include "store_pg.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdint.h>
@@ -38,6 +40,9 @@ struct config_var {
     const char *meaning;        /* one line, for README */
 };
 
+#define XSTR(x) #x
+#define STR(x) XSTR(x)
+
 #define F(field) \
     .offset = offsetof(struct config, field), .size = sizeof(((struct config *)0)->field)
 
@@ -53,7 +58,31 @@ static const struct config_var vars[] = {
     {.name = "DATABASE_URL", .kind = CK_URL, F(database_url), .def = "sqlite://./data/clientes.db",
      .meaning = "the store: `sqlite:///absolute/path`, `sqlite://relative/path` (to the current "
                 "directory) or a bare path; `?busy_timeout=MS` (default 2000) bounds how long a "
-                "write waits for the lock before answering 503; the file's directory is created"},
+                "write waits for the lock before answering 503; the file's directory is created. "
+                "Or PostgreSQL, as Heroku Postgres gives it: "
+                "`postgres://user:password@host:port/database` (or `postgresql://`), read by libpq "
+                "(`?sslmode=` and the rest; `sslmode=require` unless it says otherwise)"},
+    {.name = STORE_PG_CONNECT_TIMEOUT_ENV, .kind = CK_INT, F(database_connect_timeout_s),
+     .min = STORE_PG_CONNECT_TIMEOUT_MIN, .max = STORE_PG_CONNECT_TIMEOUT_MAX,
+     .def = STR(STORE_PG_CONNECT_TIMEOUT_DEF),
+     .meaning = "PostgreSQL: seconds a connection attempt may take (libpq's `connect_timeout`)"},
+    {.name = STORE_PG_STATEMENT_TIMEOUT_ENV, .kind = CK_INT, F(database_statement_timeout_ms),
+     .min = STORE_PG_STATEMENT_TIMEOUT_MIN, .max = STORE_PG_STATEMENT_TIMEOUT_MAX,
+     .def = STR(STORE_PG_STATEMENT_TIMEOUT_DEF),
+     .meaning = "PostgreSQL: the longest a statement may run (`statement_timeout`) before the "
+                "request is answered 503 + `Retry-After`; lists read short pages, so a slow "
+                "client never reaches it"},
+    {.name = STORE_PG_LOCK_TIMEOUT_ENV, .kind = CK_INT, F(database_lock_timeout_ms),
+     .min = STORE_PG_LOCK_TIMEOUT_MIN, .max = STORE_PG_LOCK_TIMEOUT_MAX,
+     .def = STR(STORE_PG_LOCK_TIMEOUT_DEF),
+     .meaning = "PostgreSQL: the longest a statement waits for a lock (`lock_timeout`: SQLite's "
+                "`busy_timeout`) before 503 + `Retry-After`"},
+    {.name = STORE_PG_OPEN_WAIT_ENV, .kind = CK_INT, F(database_open_wait_s),
+     .min = STORE_PG_OPEN_WAIT_MIN, .max = STORE_PG_OPEN_WAIT_MAX,
+     .def = STR(STORE_PG_OPEN_WAIT_DEF),
+     .meaning = "PostgreSQL: how long the worker and `clientes-admin` keep trying to reach a "
+                "database that does not answer at start before giving up; one that refuses (bad "
+                "password, no such database) fails at once"},
     {.name = "WORKER_THREADS", .kind = CK_INT, F(worker_threads), .min = 1, .max = 1024,
      .shown = "2 × cores", .meaning = "requests the worker serves at once"},
     {.name = "FCGI_LISTEN", .kind = CK_LISTEN, F(fcgi_listen),
@@ -86,8 +115,8 @@ static const struct config_var vars[] = {
      .meaning = "requests a second one client address may make (bursts of 200 pass at once, "
                 "1 000 more are delayed); past that 429"},
     {.name = "ALLOW_EPHEMERAL_SQLITE", .kind = CK_BOOL, F(allow_ephemeral_sqlite), .def = "0",
-     .meaning = "on Heroku (`DYNO` set) a SQLite `DATABASE_URL` is refused unless this is `1`: "
-                "see Deploying"},
+     .meaning = "on Heroku (`DYNO` set) a SQLite `DATABASE_URL` is refused unless this is `1` "
+                "(a `postgres://` one is the store for dynos): see Deploying"},
     {.name = "DYNO", .kind = CK_WORD, F(dyno), .shown = "unset",
      .meaning = "set by Heroku (`web.1`): the filesystem is ephemeral"},
     {.name = "TMPDIR", .kind = CK_ABSPATH, F(tmpdir), .def = "/tmp",
@@ -475,8 +504,9 @@ int config_load(struct config *c, char *err, size_t errlen)
         snprintf(err, errlen,
                  "refusing to start: DATABASE_URL is a SQLite file but this is a Heroku dyno "
                  "(DYNO=%s), whose filesystem is ephemeral - every restart and deploy would lose "
-                 "all data. Set ALLOW_EPHEMERAL_SQLITE=1 to accept the loss (demos only); a "
-                 "PostgreSQL store is planned.",
+                 "all data. Use Heroku Postgres (heroku addons:create heroku-postgresql sets "
+                 "DATABASE_URL to a postgres:// URL), or set ALLOW_EPHEMERAL_SQLITE=1 to accept "
+                 "the loss (demos only).",
                  c->dyno);
         return -1;
     }

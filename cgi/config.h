@@ -28,6 +28,11 @@ struct config_proxies {
 struct config {
     int port;                           /* PORT */
     char database_url[CONFIG_URL_MAX];  /* DATABASE_URL */
+    /* PostgreSQL's waits: checked here, read by lib/store_pg.c itself */
+    int database_connect_timeout_s;     /* DATABASE_CONNECT_TIMEOUT_S */
+    int database_statement_timeout_ms;  /* DATABASE_STATEMENT_TIMEOUT_MS */
+    int database_lock_timeout_ms;       /* DATABASE_LOCK_TIMEOUT_MS */
+    int database_open_wait_s;           /* DATABASE_OPEN_WAIT_S */
     int worker_threads;                 /* WORKER_THREADS; 0: 2 x cores */
     struct listen_addr fcgi_listen;     /* FCGI_LISTEN; LISTEN_NONE: the runtime dir's */
     char nginx_conf[CONFIG_PATH_MAX];   /* NGINX_CONF */

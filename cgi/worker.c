@@ -31,6 +31,7 @@
 #include "route.h"
 #include "shm.h"
 #include "store.h"
+#include "store_pg.h"
 #include "v1.h"
 
 #define LISTEN_BACKLOG 1024
@@ -408,6 +409,14 @@ static int drop_privileges(const struct config *c, pid_t supervisor)
         wlog(WLOG_ERROR, "could become root again after dropping to %s", c->user);
         return -1;
     }
+    /* HOME follows the user, as after login: libpq looks there for its
+     * files (~/.postgresql/postgresql.crt, root.crt), and root's home is
+     * closed to it (a PostgreSQL connection is made lazily, after this).
+     * Before any thread starts: setenv is not thread-safe. */
+    if (setenv("HOME", pw->pw_dir && *pw->pw_dir ? pw->pw_dir : "/", 1) != 0) {
+        wlog(WLOG_ERROR, "cannot set HOME for %s: %s", c->user, strerror(errno));
+        return -1;
+    }
     if (supervisor > 1) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != supervisor)
@@ -581,7 +590,10 @@ int main(int argc, char **argv)
                  config_redact(err, clean, sizeof(clean)));
             goto out;
         }
-        warm_up(workers[i].store);
+        /* a PostgreSQL handle connects when first used: idle threads hold
+         * none of the database's few connections */
+        if (!store_pg_url(cfg.database_url))
+            warm_up(workers[i].store);
     }
     /* and one for the main thread's upkeep, opened while it still may */
     if (store_open(cfg.database_url, &upkeep_store, err, sizeof(err)) != CL_OK) {

@@ -2,6 +2,7 @@
  * own operations (close, errmsg, ready). */
 #include "store.h"
 
+#include "store_pg.h"
 #include "store_sqlite.h"
 
 #include <stdarg.h>
@@ -55,11 +56,14 @@ enum cl_err store_open(const char *url, struct store **out, char *err, size_t er
         set_err(err, errlen, "empty database URL");
         return CL_INVALID;
     }
+    if (store_pg_url(url))
+        return store_pg_open(url, out, err, errlen);
     if (strncmp(url, "sqlite://", 9) == 0) {
         path = url + 9;
     } else if (strstr(url, "://")) {
         size_t n = scheme_len(url);
-        set_err(err, errlen, "unsupported database URL scheme '%.*s' (only sqlite:// is)",
+        set_err(err, errlen,
+                "unsupported database URL scheme '%.*s' (sqlite://, postgres:// or postgresql://)",
                 (int)n, n ? url : "?");
         return CL_INVALID;
     }

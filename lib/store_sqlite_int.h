@@ -74,6 +74,8 @@ struct sq_row {
     struct client_meta m;
 };
 
+struct sq_gate;
+
 struct sqlite_store {
     struct store base; /* first, so a struct store * converts back */
     sqlite3 *db;
@@ -95,6 +97,12 @@ struct sqlite_store {
     /* ... and its -wal and -shm, which SQLite finds by name next to it. */
     struct stat side[2];
     bool have_side[2];
+    /* The writers' queue of this file in this process (NULL: none could be
+     * had), held from BEGIN IMMEDIATE to COMMIT or ROLLBACK; and whether
+     * this handle holds it now. */
+    struct sq_gate *gate;
+    bool gated;
+    int busy_ms;
     /* Who opened it: a worker started as root opens its store, then becomes
      * an unprivileged user whose access() says nothing about the descriptors
      * it kept. */

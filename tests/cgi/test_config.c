@@ -61,6 +61,10 @@ static void test_defaults(void **state)
     c = load_ok();
     assert_int_equal(c->port, 8080);
     assert_string_equal(c->database_url, "sqlite://./data/clientes.db");
+    assert_int_equal(c->database_connect_timeout_s, 5);
+    assert_int_equal(c->database_statement_timeout_ms, 5000);
+    assert_int_equal(c->database_lock_timeout_ms, 2000);
+    assert_int_equal(c->database_open_wait_s, 10);
     assert_int_equal(c->worker_threads, 0); /* 2 x cores, decided by the worker */
     assert_int_equal(c->fcgi_listen.kind, LISTEN_NONE);
     assert_string_equal(c->nginx_conf, "conf/nginx.conf.template");
@@ -117,6 +121,10 @@ static const struct {
 } bad_values[] = {
     {"PORT", "80a", NULL},
     {"DATABASE_URL", "postgres://u:pw1@h/d b", "postgres://u:***@h/d b"},
+    {"DATABASE_CONNECT_TIMEOUT_S", "0", NULL},
+    {"DATABASE_STATEMENT_TIMEOUT_MS", "50", NULL},
+    {"DATABASE_LOCK_TIMEOUT_MS", "2s", NULL},
+    {"DATABASE_OPEN_WAIT_S", "301", NULL},
     {"WORKER_THREADS", "0", NULL},
     {"FCGI_LISTEN", "localhost:99999", NULL},
     {"NGINX_CONF", "conf/a\nb", NULL},
@@ -236,6 +244,11 @@ static void test_ephemeral_sqlite_on_a_dyno(void **state)
     unsetenv("ALLOW_EPHEMERAL_SQLITE");
     setenv("DATABASE_URL", "postgres://u@h/d", 1); /* not a file: nothing to lose */
     assert_false(config_ephemeral_sqlite(load_ok()));
+    setenv("DATABASE_URL", "postgresql://u:pw@h:5432/d?sslmode=require", 1);
+    assert_false(config_ephemeral_sqlite(load_ok()));
+    /* the refusal names the way out */
+    setenv("DATABASE_URL", "sqlite:///app/data/clientes.db", 1);
+    assert_non_null(strstr(load_err(), "heroku-postgresql"));
 }
 
 /* ---------------------------------------------------------------- listen */

@@ -6,6 +6,9 @@ Environment (set by tests/integration/CMakeLists.txt, defaults for a manual
 run from the source tree):
   CLIENTES_ROOT    the source tree (bin/start-web, conf/)
   CLIENTES_WORKER  the worker binary under test (a sanitizer build tests its own)
+  CLIENTES_TEST_STORE  "pg": every stack gets a new PostgreSQL database in
+                   the cluster bin/test starts (CLIENTES_PG_ADMIN_URL) instead
+                   of a SQLite file; the *_pg twins of the suites set it
   CLIENTES_ADMIN   clientes-admin (default: next to the worker)
   IT_LEGACY_AUTH   "open": stacks run with LEGACY_AUTH=open and send no
                    credentials (the old service's contract, exactly); by
@@ -17,6 +20,7 @@ import contextlib
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -31,6 +35,23 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from ports import free_port  # noqa: E402  (re-exported: the suites use stack.free_port)
+import pgcluster  # noqa: E402
+
+# The backend of every stack (and of the helpers that read the store
+# directly): "sqlite" (the default) or "pg".
+STORE = os.environ.get("CLIENTES_TEST_STORE") or "sqlite"
+if STORE not in ("sqlite", "pg"):
+    raise AssertionError("CLIENTES_TEST_STORE must be sqlite or pg, not %r" % STORE)
+PG = STORE == "pg"
+# The PostgreSQL databases of this process's stacks (waiting_for_lock()).
+_PG_DATABASES = set()
+
+
+def sqlite_only(why):
+    """For a test about SQLite's file itself (removed, replaced, its locks,
+    its disk): not run against PostgreSQL, which has no such file; the
+    reason is printed with the run's summary."""
+    return unittest.skipIf(PG, "SQLite's file only: " + why)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.environ.get("CLIENTES_ROOT") or os.path.join(HERE, "..", ".."))
@@ -57,12 +78,23 @@ CONFIG_VARS = ("FCGI_LISTEN", "DYNO", "ALLOW_EPHEMERAL_SQLITE", "NGINX", "NGINX_
                "WORKER_RESTART_MAX", "WORKER_RESTART_WINDOW_S", "WORKER_WATCHDOG_S", "LOG_LEVEL",
                "CLIENTES_USER", "CLIENTES_API_TOKEN", "LEGACY_AUTH", "SESSION_IDLE_MINUTES",
                "SESSION_ABSOLUTE_HOURS", "LOGIN_CONCURRENCY", "LOGIN_MAX_FAILURES",
-               "LOGIN_THROTTLE_S", "AUDIT_RETENTION_DAYS")
+               "LOGIN_THROTTLE_S", "AUDIT_RETENTION_DAYS", "DATABASE_CONNECT_TIMEOUT_S",
+               "DATABASE_STATEMENT_TIMEOUT_MS", "DATABASE_LOCK_TIMEOUT_MS", "DATABASE_OPEN_WAIT_S")
 # Columns that record a credential's use (at most once a minute): a read may
 # change them, so the before/after comparisons of unchanged() leave them out.
 USE_COLUMNS = {("tokens", "last_used"), ("sessions", "last_seen")}
 
 EXAMPLE_MAIL = "ejemplo@gmail.com"
+
+
+def _pg_schema_version():
+    """The PostgreSQL schema version this source tree writes (lib/store_pg.h)."""
+    with open(os.path.join(ROOT, "lib", "store_pg.h"), encoding="utf-8") as f:
+        return int(re.search(r"#define STORE_PG_SCHEMA_VERSION (\d+)", f.read()).group(1))
+
+
+PG_SCHEMA_VERSION = _pg_schema_version()
+
 EXAMPLE = {
     "nombre": "Jesus",
     "apellidos": "Mesa Gonzalez",
@@ -206,8 +238,11 @@ class Stack:
     """One run of bin/start-web on a free port with a database in a temp dir.
 
     db_path: reuse an existing database file (restart tests); default a new
-    file in this stack's own temp dir.  busy_timeout: appended to
-    DATABASE_URL as ?busy_timeout=N.  run_as: (uid, gid) to run bin/start-web
+    file in this stack's own temp dir.  Against PostgreSQL (PG) it is the
+    database's URL instead, a new database by default (backend: "sqlite" or
+    "pg" for this stack, whatever the run's).  busy_timeout:
+    appended to DATABASE_URL as ?busy_timeout=N (PostgreSQL:
+    DATABASE_LOCK_TIMEOUT_MS=N).  run_as: (uid, gid) to run bin/start-web
     as, through setpriv (the test runs as root); the run dir and the log file
     are given to that user.  run_dir_name: the name of the directory given as
     TMPDIR, where clientes-web makes its runtime dir.  credentials: the role
@@ -218,7 +253,8 @@ class Stack:
     instead (one made for the same store by another stack)."""
 
     def __init__(self, db_path=None, busy_timeout=None, threads=4, env=None, name="stack",
-                 run_as=None, run_dir_name="run", credentials="default", token=None):
+                 run_as=None, run_dir_name="run", credentials="default", token=None,
+                 backend=None):
         # short: clientes-web makes its runtime dir (with the worker's unix
         # socket, at most 108 bytes of path) under this one, via TMPDIR
         self.dir = tempfile.mkdtemp(prefix="clientes-it-%s-" % name[:16])
@@ -226,6 +262,12 @@ class Stack:
         self.run_dir = os.path.join(self.dir, run_dir_name)
         os.mkdir(self.run_dir)
         os.chmod(self.run_dir, 0o755)
+        # backend: "sqlite" or "pg" for this stack whatever the run's (STORE)
+        self.pg = PG if backend is None else backend == "pg"
+        if db_path is None and self.pg:
+            db_path = pgcluster.new_database(name)
+        if self.pg:
+            _PG_DATABASES.add(pgcluster.database_of(db_path))
         if db_path is None:
             data = os.path.join(self.dir, "data")
             os.mkdir(data)
@@ -254,6 +296,8 @@ class Stack:
     # -- lifecycle ---------------------------------------------------------
 
     def database_url(self):
+        if self.pg:
+            return self.db_path
         url = "sqlite://" + self.db_path
         if self.busy_timeout is not None:
             url += "?busy_timeout=%d" % self.busy_timeout
@@ -273,6 +317,11 @@ class Stack:
         })
         for k in CONFIG_VARS:
             env.pop(k, None)
+        if self.pg and self.busy_timeout is not None:
+            # a statement waiting for a lock counts towards statement_timeout
+            env["DATABASE_LOCK_TIMEOUT_MS"] = str(max(self.busy_timeout, 10))
+            env["DATABASE_STATEMENT_TIMEOUT_MS"] = str(min(max(5000, self.busy_timeout + 5000),
+                                                           600000))
         if test_env:
             env.update(self.extra_env)
         return env
@@ -459,6 +508,9 @@ class Stack:
 
     def cleanup(self):
         """Kills anything left, removes the temp dir unless something failed."""
+        if getattr(self, "_pg_session", None) is not None:
+            self._pg_session.__exit__()
+            self._pg_session = None
         if self.proc is not None:
             self.kill_group()
             self.proc = None
@@ -709,12 +761,39 @@ class Stack:
         s.close()
         return RawResult(bytes(got), state["error"] or send_error)
 
-    # -- the store, read directly (read-only) -----------------------------
+    # -- the store, read directly ------------------------------------------
+
+    def pg_query(self, sql):
+        """The rows (lines) of sql on this stack's PostgreSQL database,
+        through one psql session kept for the stack (a psql per query would
+        cost more than the requests checked)."""
+        for attempt in (1, 2):
+            if getattr(self, "_pg_session", None) is None:
+                self._pg_session = PgSession(self.db_path)
+            try:
+                return self._pg_session.query(sql)
+            except AssertionError:
+                self._pg_session.__exit__()
+                self._pg_session = None  # the server restarted under it: once more
+                if attempt == 2:
+                    raise
 
     def db_snapshot(self, strict=False):
         """Every row of every table, for before/after comparisons; the
         columns that record a credential's use (USE_COLUMNS) read as None
         unless strict (a refused request must not change even those)."""
+        if self.pg:
+            snap = {}
+            for t in self.db_tables():
+                rows = []
+                for line in self.pg_query('SELECT row_to_json(t)::text FROM "%s" t' % t):
+                    row = json.loads(line)
+                    for (table, col) in USE_COLUMNS:
+                        if table == t and col in row and not strict:
+                            row[col] = None
+                    rows.append(json.dumps(row, sort_keys=True, ensure_ascii=False))
+                snap[t] = sorted(rows)
+            return snap
         conn = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(self.db_path), uri=True,
                                timeout=5)
         try:
@@ -733,6 +812,9 @@ class Stack:
             conn.close()
 
     def db_tables(self):
+        if self.pg:
+            return sorted(self.pg_query(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
         conn = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(self.db_path), uri=True,
                                timeout=5)
         try:
@@ -740,6 +822,120 @@ class Stack:
                 "SELECT name FROM sqlite_master WHERE type='table'"))
         finally:
             conn.close()
+
+    def insert_rows(self, rows):
+        """Writes clients (dicts of the five fields, or tuples in FIELDS
+        order) straight into the running store, behind the worker's back, in
+        one transaction, as a store of before the rules were tightened may
+        hold them (SQLite: the five fields only; PostgreSQL: its derived
+        columns made in SQL, roughly).  Returns how many clients there are."""
+        rows = [tuple(r[k] for k in FIELDS) if isinstance(r, dict) else tuple(r) for r in rows]
+        if not self.pg:
+            conn = sqlite3.connect(self.db_path, timeout=30)
+            try:
+                with conn:
+                    conn.executemany("INSERT INTO clients(nombre, apellidos, mail, "
+                                     "fecha_nacimiento, direccion) VALUES (?, ?, ?, ?, ?)", rows)
+                return conn.execute("SELECT count(*) FROM clients").fetchone()[0]
+            finally:
+                conn.close()
+        with tempfile.NamedTemporaryFile("w", suffix=".csv", encoding="utf-8") as f:
+            import csv
+            csv.writer(f).writerows(rows)
+            f.flush()
+            out = subprocess.run(
+                [os.path.join(pgcluster._bindir(), "psql"), "-X", "-q", "-At", "-v",
+                 "ON_ERROR_STOP=1", "-d", self.db_path,
+                 "-c", "CREATE TEMP TABLE seed (nombre text, apellidos text, mail text,"
+                       " fecha_nacimiento text, direccion text)",
+                 "-c", "\\copy seed FROM '%s' WITH (FORMAT csv)" % f.name,
+                 "-c", "INSERT INTO clients (mail, nombre, apellidos, fecha_nacimiento, direccion,"
+                       " nombre_key, apellidos_key, fecha_iso, search, creado, modificado, version)"
+                       " SELECT mail, nombre, apellidos, fecha_nacimiento, direccion,"
+                       " lower(nombre), lower(apellidos), '', lower(nombre || ' ' || apellidos"
+                       " || ' ' || mail), t, t, nextval('client_version') FROM seed,"
+                       " (SELECT to_char(now() AT TIME ZONE 'UTC',"
+                       " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS t) now",
+                 "-c", "SELECT count(*) FROM clients"],
+                capture_output=True, text=True, timeout=120)
+        if out.returncode != 0:
+            raise AssertionError("seeding failed: %s" % out.stderr.strip())
+        return int(out.stdout.split()[-1])
+
+    def db_dump(self):
+        """The PostgreSQL store's every row as pg_dump writes them (bytes):
+        what a test of an erasure searches.  (Deleted rows stay in the
+        table's pages until VACUUM reuses them, as in any PostgreSQL
+        database; this is what the database answers.)"""
+        assert self.pg, "db_dump() is PostgreSQL's; SQLite's file is read as it is"
+        return subprocess.run([os.path.join(pgcluster._bindir(), "pg_dump"), "--data-only",
+                               "-d", self.db_path], capture_output=True, check=True,
+                              timeout=60).stdout
+
+    @contextlib.contextmanager
+    def lock_writes(self, everything=False):
+        """Holds the store's write lock until the block ends, as another
+        process would: writes wait (for busy_timeout) while reads go on.
+        everything: reads wait too (PostgreSQL only)."""
+        if not self.pg:
+            assert not everything, "SQLite's readers cannot be locked out this way"
+            conn = sqlite3.connect(self.db_path, isolation_level=None, timeout=10)
+            try:
+                conn.execute("BEGIN EXCLUSIVE")
+                yield
+                conn.execute("ROLLBACK")
+            finally:
+                conn.close()
+            return
+        with PgSession(self.db_path) as sess:
+            sess.run("BEGIN; LOCK TABLE clients IN %s MODE"
+                     % ("ACCESS EXCLUSIVE" if everything else "EXCLUSIVE"))
+            yield
+            sess.run("ROLLBACK")
+
+
+class PgSession:
+    """One psql session kept open (a lock held across a test's requests)."""
+
+    def __init__(self, url):
+        self.proc = subprocess.Popen(
+            [os.path.join(pgcluster._bindir(), "psql"), "-X", "-q", "-At", "-v",
+             "ON_ERROR_STOP=1", "-d", url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+
+    def query(self, sql):
+        """Runs sql and waits until it is done; the lines it printed."""
+        try:
+            self.proc.stdin.write(sql.rstrip(";") + ";\n\\echo done-7f3a\n")
+            self.proc.stdin.flush()
+        except OSError:
+            raise AssertionError("psql ended: %s" % self.proc.stderr.read())
+        out = []
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise AssertionError("psql ended: %s" % self.proc.stderr.read())
+            if line.rstrip("\n") == "done-7f3a":
+                return out
+            out.append(line.rstrip("\n"))
+
+    run = query
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
 
 
 def send(conn, method, path, body=None, headers=None):
@@ -978,7 +1174,14 @@ def waiting_for_lock(pid):
     """Whether a thread of process pid sleeps in SQLite's busy handler: a
     request is inside the worker, waiting for the lock the test holds.  (With
     the connections nginx keeps open, a new socket no longer says that a
-    request arrived.)"""
+    request arrived.)  Against PostgreSQL: whether a session of this
+    process's stacks' databases waits for a lock."""
+    if PG:
+        names = ",".join("'%s'" % d for d in sorted(_PG_DATABASES)) or "''"
+        out = pgcluster.psql(pgcluster.admin_url_from_env(),
+                             "SELECT count(*) FROM pg_stat_activity WHERE datname IN (%s)"
+                             " AND wait_event_type = 'Lock'" % names)
+        return int(out.strip() or 0) > 0
     sleeps = _SLEEP_SYSCALLS.get(os.uname().machine)
     if sleeps is None:
         raise AssertionError("no sleep syscall numbers for %s" % os.uname().machine)

@@ -353,11 +353,14 @@ class Logins(AuthCase):
         self.assertProblem(r, 401, BAD_CREDENTIALS)
         self.assertIn("Max-Age=0", r.header("Set-Cookie"))
         # only digests are stored
-        conn = sqlite3.connect("file:%s?mode=ro" % self.stack.db_path, uri=True)
-        try:
-            dump = "\n".join(conn.iterdump())
-        finally:
-            conn.close()
+        if stack.PG:
+            dump = repr(self.stack.db_snapshot(strict=True))
+        else:
+            conn = sqlite3.connect("file:%s?mode=ro" % self.stack.db_path, uri=True)
+            try:
+                dump = "\n".join(conn.iterdump())
+            finally:
+                conn.close()
         self.assertNotIn(value, dump)
         self.assertNotIn(self.stack.token, dump)
 
@@ -400,9 +403,11 @@ class Tokens(AuthCase):
         st = self.stack
         tok = st.make_token("reader", "uso")
         h = {"Authorization": "Bearer " + tok}
-        conn = sqlite3.connect("file:%s?mode=ro" % st.db_path, uri=True)
+        conn = None if stack.PG else sqlite3.connect("file:%s?mode=ro" % st.db_path, uri=True)
 
         def last_used():
+            if stack.PG:
+                return int(st.pg_query("SELECT last_used FROM tokens WHERE label = 'uso'")[0])
             return conn.execute("SELECT last_used FROM tokens WHERE label = 'uso'").fetchone()[0]
 
         try:
@@ -415,7 +420,8 @@ class Tokens(AuthCase):
                 self.assertOK(st.request("GET", "/cliente?" + qs(mail=EXAMPLE_MAIL), headers=h))
             self.assertEqual(last_used(), first)  # within the minute: no write
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()
 
 
 # ---------------------------------------------------------------- LEGACY_AUTH=open
@@ -538,13 +544,17 @@ class Upkeep(AuthCase):
         st = self.new_stack(env={"AUDIT_RETENTION_DAYS": "1"})
         st.admin("user", "list")  # makes the store
         # a row from years ago (rows come in the order of their time), then today's
-        conn = sqlite3.connect(st.db_path)
-        try:
-            with conn:
-                conn.execute("INSERT INTO audit(at, actor, action, target) VALUES"
-                             " ('2020-01-01T00:00:00.000Z', 'cli', 'user.create', 'antigua')")
-        finally:
-            conn.close()
+        old = ("INSERT INTO audit(at, actor, action, target) VALUES"
+               " ('2020-01-01T00:00:00.000Z', 'cli', 'user.create', 'antigua')")
+        if stack.PG:
+            st.pg_query(old)
+        else:
+            conn = sqlite3.connect(st.db_path)
+            try:
+                with conn:
+                    conn.execute(old)
+            finally:
+                conn.close()
         self.add_user("vieja", "reader", st=st)
         st.start()
         # the worker's main thread prunes once it serves, then every hour

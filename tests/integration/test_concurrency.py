@@ -13,7 +13,6 @@
 import http.client
 import json
 import os
-import sqlite3
 import statistics
 import sys
 import threading
@@ -121,16 +120,8 @@ class WholeList(StackTestCase):
 
     def seed(self, n):
         """n clients written behind the worker's back, in one transaction."""
-        conn = sqlite3.connect(self.stack.db_path, timeout=30)
-        try:
-            conn.execute(
-                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
-                " INSERT INTO clients(mail, nombre, apellidos, fecha_nacimiento, direccion)"
-                " SELECT printf('lista%05d@example.com', i), 'Nombre ' || i,"
-                " 'Apellido Apellido', '1/1/1990', 'Calle de la Lista ' || i FROM n", (n,))
-            conn.commit()
-        finally:
-            conn.close()
+        self.stack.insert_rows(("Nombre %d" % i, "Apellido Apellido", "lista%05d@example.com" % i,
+                                "1/1/1990", "Calle de la Lista %d" % i) for i in range(1, n + 1))
 
     def test_whole_lists_cannot_starve_a_lookup(self):
         st = self.stack

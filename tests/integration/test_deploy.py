@@ -174,7 +174,12 @@ class DeployTestCase(unittest.TestCase):
         name, value = self.marker.split("=", 1)
         env[name] = value
         env["TMPDIR"] = self.run_dir
-        env["DATABASE_URL"] = "sqlite://" + os.path.join(self.tmp, "data", "clientes.db")
+        if stack.PG:  # a deploy with Heroku Postgres: a database of its own per test
+            if not getattr(self, "pg_url", None):
+                self.pg_url = stack.pgcluster.new_database(self._testMethodName)
+            env["DATABASE_URL"] = self.pg_url
+        else:
+            env["DATABASE_URL"] = "sqlite://" + os.path.join(self.tmp, "data", "clientes.db")
         env.update(extra)
         return env
 
@@ -405,8 +410,11 @@ class Foreman(DeployTestCase):
                 port = free_port()
                 # -p: foreman sets PORT for web.1; -e: no .env of the developer's
                 env = self.env(CLIENTES_WORKER=stack.WORKER)
-                run = self.start(["foreman", "start", "-f", os.path.join(ROOT, "Procfile"),
-                                  "-e", empty_env, "-p", str(port), "-t", str(int(STOP_TIMEOUT))],
+                # "web": the release line runs once per deploy, not with the dynos
+                # (and web comes first in the Procfile: foreman gives -p to the first)
+                run = self.start(["foreman", "start", "web", "-f",
+                                  os.path.join(ROOT, "Procfile"), "-e", empty_env, "-p",
+                                  str(port), "-t", str(int(STOP_TIMEOUT))],
                                  self.tmp, env, "foreman-%s" % sig.name)
                 self.assertServesThenStops(run, port, sig=sig, expect_rc=None,
                                            worker=stack.WORKER)

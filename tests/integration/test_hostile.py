@@ -3,7 +3,6 @@
 answered with a 4xx JSON error or a closed connection, never a 5xx, never a
 dead worker, and changes nothing in the store."""
 import os
-import sqlite3
 import ssl
 import sys
 import unittest
@@ -446,17 +445,9 @@ class RecordRules(StackTestCase):
                                                                     nombre=EXAMPLE["nombre"])))
 
     def insert_legacy(self, rec):
-        """Writes a row straight into the SQLite file, as a store of before
-        the rules were tightened may hold it."""
-        conn = sqlite3.connect(self.stack.db_path, timeout=10)
-        try:
-            with conn:
-                conn.execute("INSERT INTO clients(mail, nombre, apellidos, fecha_nacimiento, "
-                             "direccion) VALUES (?, ?, ?, ?, ?)",
-                             tuple(rec[k] for k in ("mail", "nombre", "apellidos",
-                                                    "fecha_nacimiento", "direccion")))
-        finally:
-            conn.close()
+        """Writes a row straight into the store, as a store of before the
+        rules were tightened may hold it."""
+        self.stack.insert_rows([rec])
 
     def test_legacy_rows_stay_reachable(self):
         for mail in ['a"b@legacy.es', "<script>@legacy.es", "a..b@legacy.es", "u@legacy-.es",

@@ -45,23 +45,6 @@ def add_path(rec):
     return "/aniadir?" + qs(*[(k, rec[k]) for k in FIELDS])
 
 
-class Locked:
-    """An exclusive write lock on the SQLite file, held by the test."""
-
-    def __init__(self, path):
-        self.path = path
-        self.conn = None
-
-    def __enter__(self):
-        self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=10)
-        self.conn.execute("BEGIN EXCLUSIVE")
-        return self
-
-    def __exit__(self, *exc):
-        self.conn.execute("ROLLBACK")
-        self.conn.close()
-
-
 def integrity(path):
     conn = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(path), uri=True, timeout=10)
     try:
@@ -129,7 +112,7 @@ class MaxRequests(LimitTestCase):
                 r = e
             results[n] = (time.monotonic() - t0, r)
 
-        with Locked(st.db_path):
+        with st.lock_writes():
             threads = [threading.Thread(target=fire, args=(n,)) for n in range(fired)]
             for t in threads:
                 t.start()
@@ -179,7 +162,7 @@ class BusyWait(LimitTestCase):
         self.add(kept)
         waits = []
         with self.unchanged("writes while the store was locked"):
-            with Locked(st.db_path):
+            with st.lock_writes():
                 for method, path in self.writes(kept["mail"]):
                     with self.subTest(method=method, path=path.split("?")[0]):
                         t0 = time.monotonic()
@@ -247,6 +230,7 @@ def umount(d):
     os.rmdir(d)
 
 
+@stack.sqlite_only("a full disk under the database file")
 class DiskFull(LimitTestCase):
 
     def setUp(self):
@@ -338,6 +322,7 @@ class DiskFull(LimitTestCase):
         self.assertIn("database or disk is full", st.log_text(max_lines=100000))
 
 
+@stack.sqlite_only("a database file the service may not write")
 class ReadOnly(LimitTestCase):
 
     def test_read_only_file_reads_work_writes_503(self):

@@ -8,7 +8,6 @@ import os
 import re
 import signal
 import socket
-import sqlite3
 import sys
 import time
 import unittest
@@ -92,15 +91,10 @@ class Metrics(StackTestCase):
         self.assertEqual(st.request("GET", "/cliente?" + qs(mail="nadie@example.com")).status,
                          404)
         self.assertEqual(st.request("GET", "/no/existe").status, 404)
-        # a store error: the file locked past the busy timeout
-        db = sqlite3.connect(st.db_path, isolation_level=None, timeout=5)
-        db.execute("BEGIN EXCLUSIVE")
-        try:
+        # a store error: the store locked past the busy timeout
+        with st.lock_writes():
             r = st.request("PUT", "/setNombre?" + qs(mail=EXAMPLE_MAIL, nombre="Bloqueado"))
             self.assertEqual(r.status, 503, r)
-        finally:
-            db.execute("ROLLBACK")
-            db.close()
         # a refused login
         r = st.request("POST", "/v1/session", body=b'{"username":"nadie","password":"una clave '
                        b'que no vale"}', headers={"Content-Type": "application/json"}, auth=False)

@@ -20,7 +20,6 @@ import re
 import shutil
 import signal
 import socket
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -58,10 +57,11 @@ def lock_byte(fd, offset, deadline):
 
 
 @contextlib.contextmanager
-def store_unavailable(db_path):
-    """Makes the SQLite store answer no query at all, reads included, until
-    the block ends: the state of a WAL database whose wal-index another
-    process is rebuilding after a crash.
+def store_unavailable(st):
+    """Makes the store of st answer no query at all, reads included, until
+    the block ends.  PostgreSQL: a table lock that every statement waits
+    for (lock_timeout, st's busy_timeout).  SQLite: the state of a WAL
+    database whose wal-index another process is rebuilding after a crash.
 
     Why not the obvious `PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE`:
     every connection to a WAL database keeps a SHARED lock on the file for as
@@ -76,7 +76,11 @@ def store_unavailable(db_path):
     way out the header is restored and the locks released.  Nothing else in
     this process may open the database meanwhile (closing any descriptor of
     the -shm file would drop these POSIX locks)."""
-    fd = os.open(db_path + "-shm", os.O_RDWR)
+    if stack.PG:
+        with st.lock_writes(everything=True):
+            yield
+        return
+    fd = os.open(st.db_path + "-shm", os.O_RDWR)
     try:
         deadline = time.monotonic() + 5
         lock_byte(fd, WAL_WRITE_LOCK, deadline)
@@ -170,7 +174,7 @@ class Health(PerTestStack):
             self.assertEqual((r.status, r.body), (200, b""), r)
         before = st.db_snapshot()
 
-        with store_unavailable(st.db_path):
+        with store_unavailable(st):
             for _ in range(2):
                 t0 = time.monotonic()
                 r = st.request("GET", "/health/ready")
@@ -251,7 +255,7 @@ class RequestId(StackTestCase):
     def test_worker_error_line_names_the_request(self):
         st = self.stack
         rid = "ops-503-" + uuid.uuid4().hex
-        with store_unavailable(st.db_path):
+        with store_unavailable(st):
             r = st.request("GET", "/health/ready", headers={"X-Request-Id": rid})
         self.assertError(r, 503)
         self.assertEqual(r.header_all("X-Request-Id"), [rid], r)
@@ -271,7 +275,7 @@ class RequestId(StackTestCase):
         for rid in ("ops+" + uuid.uuid4().hex + "/x==",
                     "ops-long-" + "a" * 90 + uuid.uuid4().hex):
             with self.subTest(rid=rid):
-                with store_unavailable(st.db_path):
+                with store_unavailable(st):
                     r = st.request("GET", "/health/ready", headers={"X-Request-Id": rid})
                 self.assertError(r, 503)
                 self.assertEqual(r.header_all("X-Request-Id"), [rid], r)
@@ -318,21 +322,13 @@ class RequestId(StackTestCase):
 
 # ---------------------------------------------------------------- SIGTERM
 
-def seed_clients(db_path, n):
+def seed_clients(st, n):
     """n more clients, written straight into the running store (WAL lets a
-    second process write next to the worker)."""
-    rows = (("cliente%05d@siembra.example.com" % i, "Nombre%d" % i, "Apellido%d Siembra" % i,
-             "%d/%d/%d" % (1 + i % 28, 1 + i % 12, 1930 + i % 70), "Calle de la Siembra %d" % i)
-            for i in range(n))
-    conn = sqlite3.connect(db_path, timeout=10)
-    try:
-        with conn:
-            conn.executemany("INSERT INTO clients(mail, nombre, apellidos, fecha_nacimiento, "
-                             "direccion) VALUES (?, ?, ?, ?, ?)", rows)
-        (count,) = conn.execute("SELECT count(*) FROM clients").fetchone()
-    finally:
-        conn.close()
-    return count
+    second process write next to the worker); how many there are then."""
+    return st.insert_rows(("Nombre%d" % i, "Apellido%d Siembra" % i,
+                           "cliente%05d@siembra.example.com" % i,
+                           "%d/%d/%d" % (1 + i % 28, 1 + i % 12, 1930 + i % 70),
+                           "Calle de la Siembra %d" % i) for i in range(n))
 
 
 def dechunk(data):
@@ -373,7 +369,7 @@ class Sigterm(PerTestStack):
     def _sigterm_attempt(self):
         st = self.new_stack(threads=4).start()
         st.wait_supervising()
-        self.assertEqual(seed_clients(st.db_path, self.SEED), self.SEED + 1)
+        self.assertEqual(seed_clients(st, self.SEED), self.SEED + 1)
 
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
@@ -654,8 +650,9 @@ class ProxyConfig(PerTestStack):
 
 class EphemeralSqlite(PerTestStack):
 
+    # SQLite's stacks, against PostgreSQL too
     def test_sqlite_on_a_dyno_is_refused(self):
-        st = self.new_stack_nowait(env={"DYNO": "web.1"})
+        st = self.new_stack_nowait(env={"DYNO": "web.1"}, backend="sqlite")
         t0 = time.monotonic()
         st.start()
         rc = st.wait_exit(10)
@@ -672,7 +669,8 @@ class EphemeralSqlite(PerTestStack):
         st.proc = None
 
     def test_sqlite_on_a_dyno_allowed_explicitly(self):
-        st = self.new_stack(env={"DYNO": "web.1", "ALLOW_EPHEMERAL_SQLITE": "1"}).start()
+        st = self.new_stack(env={"DYNO": "web.1", "ALLOW_EPHEMERAL_SQLITE": "1"},
+                            backend="sqlite").start()
         self.assertOK(st.request("GET", "/health"), {"status": "ok"})
         self.assertOK(self.get_one(EXAMPLE_MAIL))
         out = "\n".join(log_lines(st))
@@ -791,7 +789,7 @@ class SecretsInLogs(PerTestStack):
     def test_a_store_password_never_reaches_the_output(self):
         secret = "S3cr3t" + uuid.uuid4().hex[:10]
         cases = [
-            # refused by the worker (no PostgreSQL store yet): its error names the URL
+            # refused by the worker (no such host): its error names the URL
             "postgres://clientes:%s@db.example.com:5432/clientes" % secret,
             # and a password in the query too
             "postgres://clientes:%s@db.example.com/clientes?password=%s&sslmode=require"
@@ -801,7 +799,8 @@ class SecretsInLogs(PerTestStack):
         ]
         for url in cases:
             with self.subTest(url=url.replace(secret, "***")):
-                st = self.new_stack_nowait(env={"DATABASE_URL": url})
+                # no waiting for a host that will never answer
+                st = self.new_stack_nowait(env={"DATABASE_URL": url, "DATABASE_OPEN_WAIT_S": "0"})
                 st.start()
                 rc = st.wait_exit(10)
                 if rc is None:
@@ -842,9 +841,7 @@ class NginxErrorLog(PerTestStack):
         (worker,) = st.worker_pids()
         statuses, lock = [], threading.Lock()
         held = {}
-        db = sqlite3.connect(st.db_path, isolation_level=None, timeout=5)
-        db.execute("BEGIN EXCLUSIVE")
-        try:
+        with st.lock_writes():
             t = threading.Thread(target=lambda: held.update(r=st.request(
                 "PUT", "/setNombre?" + qs(mail=EXAMPLE_MAIL, nombre="Retenido"), timeout=30,
                 fresh=True)))
@@ -861,9 +858,6 @@ class NginxErrorLog(PerTestStack):
                 th.start()
             for th in threads:
                 th.join(30)
-        finally:
-            db.execute("ROLLBACK")
-            db.close()
         t.join(30)
         self.assertOK(held["r"], {"Resultado": "Nombre cambiado con exito"})
         refused = statuses.count(503)

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ports import free_port  # noqa: E402
@@ -241,13 +242,87 @@ class Cluster:
         return self.url(name)
 
 
+# -- the cluster of a run, from its admin URL (CLIENTES_PG_ADMIN_URL) ------
+
+ADMIN_ENV = "CLIENTES_PG_ADMIN_URL"
+
+
+def admin_url_from_env():
+    """The superuser URL bin/test's cluster publishes; a test that needs
+    PostgreSQL and finds none fails (it is never skipped)."""
+    url = os.environ.get(ADMIN_ENV)
+    if not url:
+        raise AssertionError(
+            "%s is not set: the PostgreSQL tests need the cluster bin/test starts "
+            "(or: python3 tests/support/pgcluster.py run -- COMMAND)" % ADMIN_ENV)
+    return url
+
+
+def psql(url, sql, check=True, timeout=60):
+    """Runs sql through psql on the database of url; its unaligned output."""
+    r = subprocess.run([os.path.join(_bindir(), "psql"), "-X", "-q", "-At", "-v",
+                        "ON_ERROR_STOP=1", "-d", url, "-c", sql],
+                       capture_output=True, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise AssertionError("psql failed: %s" % r.stderr.strip())
+    return r.stdout
+
+
+def with_database(url, db, user=None, password=None):
+    """url with another database (and user): the app's URL from the admin's."""
+    parts = urllib.parse.urlsplit(url)
+    netloc = parts.netloc
+    if user is not None:
+        host = netloc.rsplit("@", 1)[-1]
+        netloc = "%s:%s@%s" % (urllib.parse.quote(user, safe=""),
+                               urllib.parse.quote(password or PASSWORD, safe=""), host)
+    return urllib.parse.urlunsplit((parts.scheme, netloc, "/" + db, parts.query, ""))
+
+
+_db_seq = [0]
+
+
+def new_database(hint="t", admin_url=None):
+    """A new empty database owned by the application role, ordered by a
+    language's rules as Heroku's are (ICU en-US): its URL, as that role."""
+    admin = admin_url or admin_url_from_env()
+    _db_seq[0] += 1
+    clean = "".join(c for c in hint.lower() if c.isalnum() or c == "_")[:24] or "t"
+    name = "%s_%d_%d_%04x" % (clean, os.getpid(), _db_seq[0], int.from_bytes(os.urandom(2), "big"))
+    if int(psql(admin, "SHOW server_version_num").strip()) >= 150000:
+        psql(admin, 'CREATE DATABASE "%s" OWNER %s TEMPLATE template0 LOCALE_PROVIDER icu '
+                    "ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'" % (name, APP_USER))
+    else:  # no ICU per database before PostgreSQL 15: the cluster's collation
+        psql(admin, 'CREATE DATABASE "%s" OWNER %s' % (name, APP_USER))
+    return with_database(admin, name, APP_USER, PASSWORD)
+
+
+def database_of(url):
+    return urllib.parse.urlsplit(url).path.lstrip("/")
+
+
 def _run(argv):
+    """argv with CLIENTES_PG_ADMIN_URL set, inside a cluster stopped (and
+    removed) afterwards, also when this process is told to stop."""
+    child = None
+
+    def stop(signum, frame):
+        if child is not None and child.poll() is None:
+            child.send_signal(signum)
+        raise SystemExit(128 + signum)
+
     with Cluster() as pg:
         env = dict(os.environ, CLIENTES_PG_ADMIN_URL=pg.admin_url())
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGHUP, stop)
         try:
-            return subprocess.call(argv, env=env)
+            child = subprocess.Popen(argv, env=env)
+            return child.wait()
         except KeyboardInterrupt:
             return 130
+        finally:
+            if child is not None and child.poll() is None:
+                child.wait()
 
 
 if __name__ == "__main__":

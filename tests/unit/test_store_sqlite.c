@@ -4,10 +4,12 @@
 #include "store_fx.h"
 #include "store_sqlite.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef CLIENTES_TEST_DATA
 #error "CLIENTES_TEST_DATA: the directory of tests/unit/data"
@@ -368,6 +370,63 @@ static void test_erasure_with_a_reader(void **state)
     sqlite3_close(reader);
 }
 
+/* Writers of one file in one process queue on the store's own gate, not
+ * on SQLite's busy handler: while one handle holds a write transaction,
+ * another's write waits (bounded by busy_timeout, then CL_BUSY saying so),
+ * and a waiting one goes on once the first commits. */
+struct waiting_add {
+    struct store *s;
+    enum cl_err rc;
+};
+
+static void *add_waiting(void *arg)
+{
+    struct waiting_add *w = arg;
+    struct client c;
+
+    fx_make(&c, "Espera", "Cola", "espera@example.com", "1/1/1990", "Calle 2");
+    w->rc = manager_add(w->s, &c, NULL);
+    return NULL;
+}
+
+static void test_writers_queue_in_process(void **state)
+{
+    struct fx *fx = *state;
+    char url[1400];
+    struct store *a, *b;
+    struct client c;
+    pthread_t t;
+
+    snprintf(url, sizeof(url), "%s?busy_timeout=100", fx->path);
+    assert_int_equal(store_open(url, &a, NULL, 0), CL_OK);
+    assert_int_equal(store_open(url, &b, NULL, 0), CL_OK);
+    assert_int_equal(manager_begin(a), CL_OK);
+    fx_make(&c, "Primera", "Cola", "primera@example.com", "1/1/1990", "Calle 1");
+    assert_int_equal(manager_add(a, &c, NULL), CL_OK);
+    fx_make(&c, "Segunda", "Cola", "segunda@example.com", "1/1/1990", "Calle 1");
+    assert_int_equal(manager_add(b, &c, NULL), CL_BUSY);
+    assert_non_null(strstr(store_errmsg(b), "another writer of this process"));
+    assert_int_equal(manager_commit(a), CL_OK);
+    assert_int_equal(manager_add(b, &c, NULL), CL_OK);
+    store_close(b);
+
+    /* a writer waiting at the gate goes on when the holder commits */
+    snprintf(url, sizeof(url), "%s?busy_timeout=30000", fx->path);
+    assert_int_equal(store_open(url, &b, NULL, 0), CL_OK);
+    struct waiting_add w = {.s = b, .rc = CL_INVALID};
+    assert_int_equal(manager_begin(a), CL_OK);
+    assert_int_equal(pthread_create(&t, NULL, add_waiting, &w), 0);
+    usleep(50 * 1000); /* (not an assertion: the add may start late, and still succeeds) */
+    fx_make(&c, "Tercera", "Cola", "tercera@example.com", "1/1/1990", "Calle 1");
+    assert_int_equal(manager_add(a, &c, NULL), CL_OK);
+    assert_int_equal(manager_commit(a), CL_OK);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(w.rc, CL_OK);
+    fx_stored(a, &c);
+    store_close(b);
+    store_close(a);
+}
+
 static void expect_plan(struct store *s, struct client_query q, const char *uses)
 {
     char plan[2048], first[256];
@@ -442,6 +501,7 @@ int main(void)
         T(test_erasure_leaves_no_bytes, fx_setup_store),
         T(test_erasure_with_a_reader, fx_setup_store),
         T(test_pages_use_indexes, fx_setup_store),
+        T(test_writers_queue_in_process, fx_setup_dir),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,9 @@
 local M = {}
 
 M.n = tonumber(os.getenv("BENCH_N") or "100000")
+-- the clients v1_patch.lua walks (c000001..c<patch_set>), whose ETags it
+-- keeps: other writes leave them alone (mixed.lua)
+M.patch_set = tonumber(os.getenv("BENCH_PATCH_SET") or "2000")
 M.token = os.getenv("BENCH_TOKEN") or ""
 M.cookie = os.getenv("BENCH_COOKIE") or ""
 
@@ -24,6 +27,13 @@ end
 function M.random_k()
   seed()
   return math.random(1, M.n)
+end
+
+-- A random client outside the PATCH scenario's set (when there are others).
+function M.random_k_unpatched()
+  seed()
+  if M.n <= M.patch_set then return math.random(1, M.n) end
+  return math.random(M.patch_set + 1, M.n)
 end
 
 -- Client k's mail, as stored and percent-encoded for a path or a query.

@@ -30,6 +30,10 @@
 #                                 PID's descendants (not any process running
 #                                 it: another stack may be up on this machine)
 #   bench_status PID FIELD        a field of /proc/PID/status in kB (VmRSS, VmHWM)
+#   bench_drain PORT              until the stack at PORT has no request left
+#                                 (METRICS_ACCESS=loopback): wrk stops with
+#                                 requests in flight, which the worker still
+#                                 serves; prints the milliseconds it took
 #   bench_session PORT USER PASSWORD
 #                                 a browser session's cookie (POST /v1/session)
 #   bench_refs DIR WORKERS PROCS BODYFILE
@@ -176,6 +180,17 @@ bench_find_worker() {
     done
   done
   return 1
+}
+
+bench_drain() {
+  local t0 n
+  t0="$(bench_now_ms)"
+  while :; do
+    n="$(curl -fsS --max-time 300 "http://127.0.0.1:$1/metrics" | awk '$1 == "clientes_requests_in_flight" {print $2}')"
+    (( ${n:-0} <= 1 )) && break  # the request asking
+    sleep 0.05
+  done
+  echo $(( $(bench_now_ms) - t0 ))
 }
 
 bench_status() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }

@@ -11,9 +11,9 @@
 -- previous run stopped) is skipped.
 package.path = (os.getenv("BENCH_LUA_DIR") or ".") .. "/?.lua;" .. package.path
 local common = require("common")
-local set = tonumber(os.getenv("BENCH_PATCH_SET") or "2000")
+local set = common.patch_set
 local file = os.getenv("BENCH_ETAGS")
-local etag = {}
+etag = {} -- a global: done() reads it from each thread
 local next_k, i = nil, 0
 
 setup = common.setup

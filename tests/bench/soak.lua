@@ -1,16 +1,18 @@
--- bin/soak's load, one Lua state per wrk thread: 80 % GET /cliente, 10 % PUT,
--- 5 % POST /aniadir, 5 % DELETE of adds already acknowledged, a /clientes every 5 000.
-local n = tonumber(os.getenv("SOAK_N"))
-local prefix = os.getenv("SOAK_PREFIX")
+-- bin/soak's load, with the API token (an editor's) on every request; one
+-- Lua state per wrk thread.  Of every 20 requests: 14 GET /cliente, 1 GET
+-- /v1/clientes/{mail}, 1 page of /v1/clientes, 1 PUT /setDireccion,
+-- 1 PUT /setNombre, 2 adds (POST /aniadir, mails never used before) - one
+-- of which is a DELETE of an add already acknowledged once 200 are
+-- waiting, so the store stays about the same size -; and the whole list
+-- (GET /clientes) every 5 000 requests.
+package.path = (os.getenv("BENCH_LUA_DIR") or ".") .. "/?.lua;" .. package.path
+local common = require("common")
+local prefix = os.getenv("SOAK_PREFIX") or tostring(os.time())
 local next_id = 1
 
 function setup(thread)
   thread:set("tid", next_id)
   next_id = next_id + 1
-end
-
-function init(args)
-  math.randomseed(os.time() * 1000 + tid)
 end
 
 local i = 0
@@ -20,28 +22,33 @@ request = function()
   i = i + 1
   local k = i % 20
   if i % 5000 == 0 then
-    return wrk.format("GET", "/clientes")
+    return wrk.format("GET", "/clientes", common.bearer())
   end
   if k == 1 and tail - head >= 200 then
     local mail = acked[head]
     acked[head] = nil
     head = head + 1
-    return wrk.format("DELETE", "/eliminar?mail=" .. mail)
+    return wrk.format("DELETE", "/eliminar?mail=" .. mail, common.bearer())
   end
   if k == 0 or k == 1 then
     -- the answer echoes X-Request-Id: response() learns which add succeeded
     local id = "s" .. prefix .. "-" .. tid .. "-" .. i
     return wrk.format("POST", "/aniadir?nombre=Soak&apellidos=Prueba&mail=" .. id ..
       "%40soak.es&fecha_nacimiento=1%2F1%2F1990&direccion=Calle+" .. i,
-      {["X-Request-Id"] = "add-" .. id})
+      common.bearer({["X-Request-Id"] = "add-" .. id}))
   end
-  local mail = "c" .. math.random(1, n) .. "%40soak.es"
+  local n = common.random_k()
+  local mail = common.mail_enc(n)
   if k == 2 then
-    return wrk.format("PUT", "/setDireccion?mail=" .. mail .. "&direccion=Calle+" .. i)
+    return wrk.format("PUT", "/setDireccion?mail=" .. mail .. "&direccion=Calle+" .. i, common.bearer())
   elseif k == 3 then
-    return wrk.format("PUT", "/setNombre?mail=" .. mail .. "&nombre=N" .. i)
+    return wrk.format("PUT", "/setNombre?mail=" .. mail .. "&nombre=N" .. i, common.bearer())
+  elseif k == 4 then
+    return wrk.format("GET", "/v1/clientes/" .. mail, common.bearer())
+  elseif k == 5 then
+    return wrk.format("GET", "/v1/clientes?limit=20&after=" .. common.cursor_after(n), common.bearer())
   end
-  return wrk.format("GET", "/cliente?mail=" .. mail)
+  return wrk.format("GET", "/cliente?mail=" .. mail, common.bearer())
 end
 
 response = function(status, headers, body)

@@ -1,28 +1,17 @@
--- GET /v1/clientes: a page of 20 in mail order from a random point of the
--- list: the cursor of a random seeded client (bench knows the cursor's
--- layout, cgi/v1.c's v1_cursor_encode: "c1", sort, direction, value, NUL,
--- mail key, base64url), so the cost of a page far into the list shows.
+-- GET /v1/clientes: a page of 20 in mail order, with the API token; a
+-- random page (the cursor of a random seeded client), or page BENCH_PAGE.
+-- With BENCH_SEARCH=1, a search instead: q=c012345 (a random client's
+-- mail), which finds exactly one, so the whole store's keys are read.
 package.path = (os.getenv("BENCH_LUA_DIR") or ".") .. "/?.lua;" .. package.path
 local common = require("common")
-local n = tonumber(os.getenv("BENCH_N") or "10000")
-local b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-
-local function base64url(s)
-  local out = {}
-  for i = 1, #s, 3 do
-    local a, b, c = s:byte(i, i + 2)
-    local v = a * 65536 + (b or 0) * 256 + (c or 0)
-    local k = b and (c and 4 or 3) or 2
-    for j = 1, k do
-      local idx = math.floor(v / 2 ^ (6 * (4 - j))) % 64
-      out[#out + 1] = b64:sub(idx + 1, idx + 1)
-    end
-  end
-  return table.concat(out)
-end
+local headers = common.bearer()
+local search = os.getenv("BENCH_SEARCH") == "1"
 
 request = function()
-  local cursor = base64url("c10+\0c" .. math.random(1, n) .. "@bench.es")
-  return wrk.format("GET", "/v1/clientes?limit=20&after=" .. cursor)
+  if search then
+    return wrk.format("GET", string.format("/v1/clientes?limit=20&q=c%06d", common.random_k()), headers)
+  end
+  local cursor = common.page_cursor(20)
+  return wrk.format("GET", "/v1/clientes?limit=20" .. (cursor and "&after=" .. cursor or ""), headers)
 end
 done = common.done

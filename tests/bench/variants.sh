@@ -1,69 +1,64 @@
 #!/usr/bin/env bash
 # variants.sh - the measurements behind the defaults (docs/PERFORMANCE.md):
-# the same read load (GET /cliente on random clients of 10 000) against the
-# stack under different concurrency models, each next to the reference nginx
-# measured in the same run.  Run after bin/bench has built build/release:
+# the same authenticated read load (GET /cliente with a token, random
+# clients of 10 000, SQLite) against the stack configured each way, each
+# round right after the kept-alive hello reference of the same run.  Run
+# after bin/bench has built build/release:
 #   tests/bench/variants.sh [seconds] [rounds]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
-secs="${1:-5}"
+secs="${1:-3}"
 rounds="${2:-3}"
 export BENCH_N=10000
 worker="$root/build/release/cgi/clientes-worker"
 [ -x "$worker" ] || { echo "build/release missing: run bin/bench first" >&2; exit 1; }
 
 . "$root/tests/bench/lib.sh"
+work="$(bench_workdir variants)"
+trap 'bench_stop_all; rm -rf "$work"' EXIT
+export CLIENTES_WORKER="$worker" TMPDIR="$work" CLIENT_RATE=1000000 CLIENT_MAX_REQUESTS=512
 
-# The reference: nginx `return 200` with the example's body, access log off.
-ref_dir="$(bench_workdir variants-ref)"; ref_port="$(bench_free_port)"; ref_pid="" stack_pid=""
-trap 'bench_stop; rm -rf "$ref_dir"' EXIT
-bench_ref_nginx "$ref_dir" "$ref_port" '{"ejemplo@gmail.com":{"nombre":"Jesus","apellidos":"Mesa Gonzalez","mail":"ejemplo@gmail.com","fecha_nacimiento":"29/06/1996","direccion":"Calle Paseo Moreras 39"}}' auto
+bench_seed "sqlite://$work/db.db" 1 "$BENCH_N"
+BENCH_TOKEN="$(bench_admin "sqlite://$work/db.db" token create variants --role reader)"
+export BENCH_TOKEN
+curl_body() { curl -fsS -H "Authorization: Bearer $BENCH_TOKEN" "http://127.0.0.1:$1/cliente?mail=c000001%40bench.es"; }
 
-# variant NAME THREADS NGINX_WORKERS LOG(stdout|buffered) KEEPALIVE(0|N) LISTEN(unix|tcp)
+# variant NAME THREADS NGINX_WORKERS KEEP_CONN(on|off) KEEPALIVE LISTEN(unix|tcp)
 variant() {
-  local name=$1 threads=$2 wp=$3 log=$4 ka=$5 listen=$6 d port
+  local name=$1 threads=$2 wp=$3 keep=$4 ka=$5 listen=$6 d port fl="" c r
   d="$(bench_workdir variant)"
-  cp conf/*.conf conf/fastcgi_params "$d/"
-  sed "s|\${CONF_DIR}|$d|g" conf/nginx.conf.template >"$d/t.tmpl"
-  [ "$log" = buffered ] &&
-    sed -i 's|access_log /dev/stdout clientes;|access_log /dev/stdout clientes buffer=64k flush=1s;|' "$d/http.conf"
-  if [ "$ka" != 0 ]; then
-    sed -i 's|fastcgi_keep_conn off;|fastcgi_keep_conn on;|' "$d/fastcgi.conf"
-    sed -i -e "s|fastcgi_pass \${FCGI_PASS};|fastcgi_pass clientes_worker;|" \
-      -e "s|^    server {|    upstream clientes_worker { server \${FCGI_PASS}; keepalive $ka; }\n    server {|" "$d/t.tmpl"
-  fi
-  local fl=""
+  cp -r conf/. "$d/"
+  sed "s|\${CONF_DIR}|$d|g; s|keepalive 128;|keepalive $ka;|" conf/nginx.conf.template >"$d/t.tmpl"
+  [ "$keep" = on ] || sed -i 's|^fastcgi_keep_conn on;|fastcgi_keep_conn off;|' "$d/fastcgi.conf"
   [ "$listen" = tcp ] && fl="127.0.0.1:$(bench_free_port)"
   port="$(bench_free_port)"
   PORT=$port WORKER_THREADS=$threads NGINX_WORKER_PROCESSES=$wp FCGI_LISTEN=$fl \
-    TMPDIR="$d" DATABASE_URL="sqlite://$d/db.db" NGINX_CONF="$d/t.tmpl" CLIENTES_WORKER="$worker" \
-    bench_start_stack "$d/log"
-  bench_seed "$d/db.db" 1 10000 bench.es
+    DATABASE_URL="sqlite://$work/db.db" NGINX_CONF="$d/t.tmpl" bench_start_stack "$d/log"
+  [ -s "$work/body.json" ] || curl_body "$port" >"$work/body.json"
+  [ -n "${ref_port[hello_keep]:-}" ] ||
+    bench_refs "$work/ref" auto 320 "$work/body.json"
   for c in 16 256; do
-    # rounds next to the reference; the medians are printed, errors summed
-    local r rs=() p50s=() p99s=() ratios=() errs=0 ref_rps rps p50 p99 err
+    local rs=() p50s=() p99s=() ratios=() errs=0 ref_rps rps p50 p99 err
     for (( r = 0; r < rounds; r++ )); do
-      read -r ref_rps _ _ _ < <(bench_load "$ref_port" "$c" ref.lua "$secs")
+      read -r ref_rps _ _ _ < <(bench_load "${ref_port[hello_keep]}" "$c" ref.lua "$secs")
       read -r rps p50 p99 err < <(bench_load "$port" "$c" read.lua "$secs")
       rs+=("$rps") p50s+=("$p50") p99s+=("$p99") errs=$(( errs + err ))
       ratios+=("$(awk -v a="$rps" -v b="$ref_rps" 'BEGIN {print a / b}')")
     done
-    printf '%-34s c%-4s %8.0f %7.3f %8.3f %5s %6.3f\n' "$name" "$c" \
+    printf '%-40s c%-4s %8.0f %7.3f %8.3f %5s %6.3f\n' "$name" "$c" \
       "$(bench_median "${rs[@]}")" "$(bench_median "${p50s[@]}")" \
       "$(bench_median "${p99s[@]}")" "$errs" "$(bench_median "${ratios[@]}")"
   done
-  kill -TERM "$stack_pid"; wait "$stack_pid" || true
-  stack_pid=""
+  bench_stop_one "$stack_pid"
   rm -rf "$d"
 }
 
-printf '%-34s %-5s %8s %7s %8s %5s %6s\n' variant conns req/s p50_ms p99_ms err ratio
-variant "threads=4 nginx=auto log=stdout"     4 auto stdout   0 unix
-variant "threads=4 nginx=auto log=buffered"   4 auto buffered 0 unix
-variant "threads=2 nginx=auto log=buffered"   2 auto buffered 0 unix
-variant "threads=8 nginx=auto log=buffered"   8 auto buffered 0 unix
-variant "threads=4 nginx=1 log=buffered"      4 1    buffered 0 unix
-variant "threads=4 nginx=auto buffered tcp"   4 auto buffered 0 tcp
-variant "keepalive 8, threads=32"             32 auto buffered 8 unix
-variant "keepalive 8, threads=300"            300 auto buffered 8 unix
+printf '%-40s %-5s %8s %7s %8s %5s %6s\n' variant conns req/s p50_ms p99_ms err "x hello-keep"
+variant "default: keep-alive 128, 4 threads"      4 auto on  128 unix
+variant "a connection per request"                4 auto off 128 unix
+variant "keep-alive, 2 threads"                   2 auto on  128 unix
+variant "keep-alive, 8 threads"                   8 auto on  128 unix
+variant "keep-alive, nginx worker_processes 1"    4 1    on  128 unix
+variant "keep-alive 16"                           4 auto on  16  unix
+variant "keep-alive, TCP loopback"                4 auto on  128 tcp

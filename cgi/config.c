@@ -103,11 +103,11 @@ static const struct config_var vars[] = {
     {.name = "NGINX_ERROR_LOG_LEVEL", .kind = CK_CHOICE, F(nginx_error_log_level),
      .choices = nginx_levels, .def = "warn", .meaning = "nginx's `error_log` level"},
     {.name = "WORKER_MAX_REQUESTS", .kind = CK_INT, F(worker_max_requests), .min = 1,
-     .max = 999999, .def = "512",
+     .max = 65535, /* nginx's limit_conn takes no more */ .def = "512",
      .meaning = "requests inside the worker at once; past that nginx answers 503 + `Retry-After` "
                 "at once instead of queueing"},
     {.name = "CLIENT_MAX_REQUESTS", .kind = CK_INT, F(client_max_requests), .min = 1,
-     .max = 999999, .def = "64",
+     .max = 65535, .def = "64",
      .meaning = "requests one client address may have in nginx at once (a body still arriving "
                 "counts); past that 503 at once. Keep it well under `WORKER_MAX_REQUESTS`"},
     {.name = "CLIENT_RATE", .kind = CK_INT, F(client_rate), .min = 1, .max = 10000000,

@@ -134,6 +134,8 @@ static const struct {
     {"NGINX_ERROR_LOG_LEVEL", "warning", NULL},
     {"WORKER_MAX_REQUESTS", "-1", NULL},
     {"CLIENT_MAX_REQUESTS", "0", NULL},
+    {"CLIENT_MAX_REQUESTS", "65536", NULL}, /* nginx would refuse its limit_conn */
+    {"WORKER_MAX_REQUESTS", "65536", NULL},
     {"METRICS_ACCESS", "everyone", NULL},
     {"CLIENT_RATE", "fast", NULL},
     {"ALLOW_EPHEMERAL_SQLITE", "yes", NULL},

@@ -106,6 +106,34 @@ bool http_cross_site(const struct http_request *r)
     return false;
 }
 
+int http_pct_encode(const char *s, const char *keep, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+
+    if (!cap)
+        return -1;
+    for (; s && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                     (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' ||
+                     ch == '~' || (keep && strchr(keep, ch));
+        if (n + (plain ? 1 : 3) >= cap) {
+            out[n] = '\0';
+            return -1;
+        }
+        if (plain) {
+            out[n++] = (char)ch;
+        } else {
+            out[n++] = '%';
+            out[n++] = hex[ch >> 4];
+            out[n++] = hex[ch & 15];
+        }
+    }
+    out[n] = '\0';
+    return 0;
+}
+
 void http_set_request_id(struct http_request *r, const char *id)
 {
     size_t n = 0;

@@ -161,6 +161,13 @@ bool http_cross_site(const struct http_request *r);
  * lines.  An empty result stays empty. */
 void http_set_request_id(struct http_request *r, const char *id);
 
+/* Percent-encodes s (NULL: "") for a URI path segment or query value into
+ * out (cap bytes, always NUL-terminated): the unreserved characters and
+ * those of `keep` (NULL: none) as they are, every other byte as %XX.
+ * Returns 0, or -1 when it did not fit (out then holds what did, whole
+ * escapes only). */
+int http_pct_encode(const char *s, const char *keep, char *out, size_t cap);
+
 /* Decodes the application/x-www-form-urlencoded string src[0..len) and
  * appends its parameters to r->params: '+' is a space, %XX a byte.  Empty
  * segments ("a=1&&b=2", a trailing '&') are skipped; a segment without '='

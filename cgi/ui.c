@@ -122,26 +122,6 @@ static void begin(struct ui_request *c, struct html *h, const struct page_frame 
     html_init(h, res_write, c->res);
 }
 
-/* Percent-encodes s as a query component into out (cap bytes, cut to fit). */
-static void url_component(const char *s, char *out, size_t cap)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = 0;
-
-    for (; s && *s && n + 4 < cap; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-            ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-            out[n++] = (char)ch;
-        } else {
-            out[n++] = '%';
-            out[n++] = hex[ch >> 4];
-            out[n++] = hex[ch & 15];
-        }
-    }
-    out[n] = '\0';
-}
-
 /* 303 to `path` (a literal of ours), with ?mail=<mail> when mail is not
  * NULL, a confirmation (an avisos[] code, or NULL) and extra header lines. */
 static int see_other(struct ui_request *c, const char *path, const char *mail, const char *aviso,
@@ -150,7 +130,7 @@ static int see_other(struct ui_request *c, const char *path, const char *mail, c
     char enc[3 * CLIENT_MAIL_CAP + 1] = "", head[2048];
 
     if (mail)
-        url_component(mail, enc, sizeof(enc));
+        http_pct_encode(mail, NULL, enc, sizeof(enc));
     snprintf(head, sizeof(head), "Location: %s%s%s\r\n%s%s%s%s%s", path, mail ? "?mail=" : "",
              enc, aviso ? "Set-Cookie: " AVISO_COOKIE "=" : "", aviso ? aviso : "",
              aviso ? AVISO_ATTRS "; Max-Age=60\r\n" : "", extra ? extra : "", "");
@@ -1664,7 +1644,7 @@ void ui_send_error(struct ui_request *c)
             snprintf(back, sizeof(back), "%s%s%s", c->req->path ? c->req->path : "/ui/",
                      c->req->query && *c->req->query ? "?" : "",
                      c->req->query ? c->req->query : "");
-            url_component(safe_return(back), enc, sizeof(enc));
+            http_pct_encode(safe_return(back), NULL, enc, sizeof(enc));
         } else {
             enc[0] = '\0';
         }

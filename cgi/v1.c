@@ -311,31 +311,6 @@ bool v1_etag_matches(const char *h, long long version, bool weak)
     }
 }
 
-/* Percent-encodes s for a URI path segment or query value: unreserved
- * characters and '@' as they are.  Returns 0, -1 when it does not fit. */
-static int uri_encode(const char *s, char *out, size_t cap)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                     (ch >= '0' && ch <= '9') || strchr("-._~@", ch);
-        if (o + 4 > cap)
-            return -1;
-        if (plain) {
-            out[o++] = (char)ch;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[ch >> 4];
-            out[o++] = hex[ch & 15];
-        }
-    }
-    out[o] = '\0';
-    return 0;
-}
-
 /* ------------------------------------------------------------ output */
 
 /* A growing buffer (http_write_fn) for a bounded response rendered whole: a
@@ -882,7 +857,7 @@ static void query_add(char *buf, size_t cap, const char *name, const char *value
     char enc[V1_CURSOR_TEXT_CAP * 3];
     size_t n = strlen(buf);
 
-    if (!value || uri_encode(value, enc, sizeof(enc)))
+    if (!value || http_pct_encode(value, "@", enc, sizeof(enc)))
         return;
     snprintf(buf + n, cap - n, "%s%s=%s", n ? "&" : "", name, enc);
 }
@@ -1124,7 +1099,7 @@ int v1_create(struct route_ctx *c)
         return st;
     if ((e = manager_create(c->store, &cl, &m, &rej)))
         return fail(c, e, &rej);
-    uri_encode(cl.mail, where, sizeof(where));
+    http_pct_encode(cl.mail, "@", where, sizeof(where));
     add_header(head, "Location: /v1/clientes/%s\r\n", where);
     if (c->req->prefer && strstr(c->req->prefer, "return=minimal")) {
         char etag[32];
@@ -1338,7 +1313,7 @@ int v1_history(struct route_ctx *c)
         free(body.data);
         return e == CL_INVALID ? http_fail(&c->err, 404, NOT_FOUND) : fail(c, e, NULL);
     }
-    uri_encode(c->mail, enc, sizeof(enc));
+    http_pct_encode(c->mail, "@", enc, sizeof(enc));
     snprintf(base, sizeof(base), "/v1/clientes/%s/history", enc);
     if (http_param(c->req, "limit", NULL))
         snprintf(query, sizeof(query), "limit=%d", p.limit);

@@ -929,6 +929,31 @@ static void test_fail_and_reason(void **state)
     assert_string_equal(http_reason(0), "Unknown");
 }
 
+/* One percent-encoder for URIs: unreserved characters kept, `keep` kept,
+ * every other byte (UTF-8 included) as %XX; a value that does not fit is
+ * -1 with whole escapes only. */
+static void test_pct_encode(void **state)
+{
+    char out[64];
+
+    (void)state;
+    assert_int_equal(http_pct_encode("ana.lopez-1_~@example.com", NULL, out, sizeof(out)), 0);
+    assert_string_equal(out, "ana.lopez-1_~%40example.com");
+    assert_int_equal(http_pct_encode("ana@example.com", "@", out, sizeof(out)), 0);
+    assert_string_equal(out, "ana@example.com");
+    assert_int_equal(http_pct_encode("/ui/x?a=b&c=d e%\xc3\xb1", NULL, out, sizeof(out)), 0);
+    assert_string_equal(out, "%2Fui%2Fx%3Fa%3Db%26c%3Dd%20e%25%C3%B1");
+    assert_int_equal(http_pct_encode(NULL, NULL, out, sizeof(out)), 0);
+    assert_string_equal(out, "");
+    assert_int_equal(http_pct_encode("abc", NULL, out, 4), 0);
+    assert_string_equal(out, "abc");
+    assert_int_equal(http_pct_encode("abcd", NULL, out, 4), -1);
+    assert_string_equal(out, "abc");
+    assert_int_equal(http_pct_encode("a b", NULL, out, 4), -1); /* "%20" does not fit after a */
+    assert_string_equal(out, "a");
+    assert_int_equal(http_pct_encode("a", NULL, out, 0), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -958,6 +983,7 @@ int main(void)
         cmocka_unit_test(test_send_error_longest_message),
         cmocka_unit_test(test_send_error_after_start),
         cmocka_unit_test(test_fail_and_reason),
+        cmocka_unit_test(test_pct_encode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -474,7 +474,6 @@ enum cl_err accounts_token_check(struct store *s, const struct accounts_config *
     char digest[SECRET_DIGEST_LEN + 1];
     long long now = accounts_now(cfg);
     struct token t;
-    struct user u;
     enum role role;
     enum cl_err e;
 
@@ -492,16 +491,11 @@ enum cl_err accounts_token_check(struct store *s, const struct accounts_config *
         t.owner_disabled)
         return CL_DENIED;
     role = t.role;
-    if (t.user_id) { /* never above what its owner may do today */
-        e = s->ops->user_get_id(s, t.user_id, &u);
-        if (e == CL_NOT_FOUND)
+    if (t.user_id) { /* never above what its owner may do today (read with it) */
+        if (t.owner_role == ROLE_NONE)
             return CL_DENIED;
-        if (e)
-            return e;
-        if (u.disabled)
-            return CL_DENIED;
-        if (u.role < role)
-            role = u.role;
+        if (t.owner_role < role)
+            role = t.owner_role;
     }
     principal_token(who, &t, role);
     return CL_OK;

@@ -171,6 +171,7 @@ struct token {
     long long user_id;                  /* owner; 0 = made by the operator (clientes-admin) */
     char owner[USER_NAME_MAX + 1];      /* read back: the owner's name, "" for the operator */
     bool owner_disabled;                /* read back: a disabled owner's tokens stop working */
+    enum role owner_role;               /* read back: the owner's role today (ROLE_NONE: none) */
     char creado[STORE_TIME_LEN + 1];
     long long expires;                  /* unix time; 0 never */
     long long revoked;                  /* unix time; 0 not revoked */

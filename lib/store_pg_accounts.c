@@ -11,7 +11,8 @@
 #define USER_COLS "id, name, pwhash, role, disabled, fail_count, fail_since, creado"
 #define TOKEN_SELECT                                                                        \
     "SELECT t.id, t.label, t.digest, t.role, coalesce(t.user_id, 0), coalesce(u.name, '')," \
-    " coalesce(u.disabled, false), t.creado, t.expires, t.revoked, t.last_used"             \
+    " coalesce(u.disabled, false), t.creado, t.expires, t.revoked, t.last_used,"            \
+    " coalesce(u.role, '')"                                                                   \
     " FROM tokens t LEFT JOIN users u ON u.id = t.user_id"
 
 static enum role role_of(const char *name)
@@ -48,6 +49,7 @@ static void row_token(const PGresult *r, int i, struct token *t)
     t->expires = pg_ll(r, i, 8);
     t->revoked = pg_ll(r, i, 9);
     t->last_used = pg_ll(r, i, 10);
+    t->owner_role = t->user_id ? role_of(pg_str(r, i, 11)) : ROLE_NONE;
 }
 
 /* Runs a statement whose answer is "how many rows it changed" (or its

@@ -66,7 +66,8 @@ static const char *const stmt_sql[SQ_NSTMT] = {
     [SQ_USER_COUNT] = "SELECT count(*) FROM users",
 #define TOKEN_COLS                                                                           \
     "t.id, t.label, t.digest, t.role, coalesce(t.user_id, 0), coalesce(u.name, ''),"         \
-    " coalesce(u.disabled, 0), t.creado, t.expires, t.revoked, t.last_used"                  \
+    " coalesce(u.disabled, 0), t.creado, t.expires, t.revoked, t.last_used,"                 \
+    " coalesce(u.role, '')"                                                                   \
     " FROM tokens t LEFT JOIN users u ON u.id = t.user_id"
     [SQ_TOKEN_ADD] = "INSERT INTO tokens(label, digest, role, user_id, creado, expires, revoked,"
                      " last_used) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

@@ -43,6 +43,10 @@ static void row_to_token(sqlite3_stmt *st, struct token *t)
     t->expires = sqlite3_column_int64(st, 8);
     t->revoked = sqlite3_column_int64(st, 9);
     t->last_used = sqlite3_column_int64(st, 10);
+    r = ROLE_NONE;
+    if (t->user_id && role_parse((const char *)sqlite3_column_text(st, 11), &r) != CL_OK)
+        r = ROLE_NONE;
+    t->owner_role = r;
 }
 
 /* A role that can be stored: reader, editor or admin. */

@@ -187,6 +187,7 @@ static void test_tokens(void **state)
     assert_int_equal(got.user_id, ana.id);
     assert_string_equal(got.owner, "ana");
     assert_false(got.owner_disabled);
+    assert_int_equal(got.owner_role, ana.role);
     assert_int_equal(got.expires, 2000000000);
     assert_int_equal(got.revoked, 0);
     assert_int_equal(got.last_used, 0);
@@ -194,6 +195,7 @@ static void test_tokens(void **state)
     assert_int_equal(fx->s->ops->token_find(fx->s, op.digest, &got), CL_OK);
     assert_int_equal(got.user_id, 0); /* the operator's */
     assert_string_equal(got.owner, "");
+    assert_int_equal(got.owner_role, ROLE_NONE);
     char other[SECRET_DIGEST_LEN + 1];
     digest_of("clt_unknown", other);
     assert_int_equal(fx->s->ops->token_find(fx->s, other, &got), CL_NOT_FOUND);
@@ -211,8 +213,12 @@ static void test_tokens(void **state)
     assert_int_equal(got.last_used, 1750000000);
     assert_int_equal(fx->s->ops->token_touch(fx->s, 999999, 1), CL_NOT_FOUND);
 
-    /* a disabled owner shows */
+    /* the owner's role as it is now; a disabled owner shows */
     struct user u = ana;
+    u.role = ROLE_READER;
+    assert_int_equal(fx->s->ops->user_update(fx->s, &u, entry("user.role", "ana")), CL_OK);
+    assert_int_equal(fx->s->ops->token_find(fx->s, t.digest, &got), CL_OK);
+    assert_int_equal(got.owner_role, ROLE_READER);
     u.disabled = true;
     assert_int_equal(fx->s->ops->user_update(fx->s, &u, entry("user.disable", "ana")), CL_OK);
     assert_int_equal(fx->s->ops->token_find(fx->s, t.digest, &got), CL_OK);

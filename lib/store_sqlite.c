@@ -21,6 +21,7 @@ static const char *const stmt_sql[SQ_NSTMT] = {
     [SQ_RELEASE] = "RELEASE change",
     [SQ_ROLLBACK_TO] = "ROLLBACK TO change",
     [SQ_PING] = "SELECT 1 FROM clients LIMIT 1",
+    [SQ_DATA_VERSION] = "PRAGMA data_version",
     [SQ_NEXT_VERSION] = "UPDATE version_counter SET value = value + 1 WHERE id = 1"
                         " RETURNING value",
     /* LEFT JOIN: a row written behind the library's back has no meta */
@@ -323,6 +324,7 @@ static void undo(struct sqlite_store *s)
 
 enum cl_err sq_write_end(struct sqlite_store *s, enum cl_err err)
 {
+    s->commits++; /* committed or not: what this handle kept may be stale */
     if (err == CL_OK) {
         int rc = sq_run(s, sq_stmt(s, s->in_txn ? SQ_RELEASE : SQ_COMMIT));
         if ((err = sq_map(rc)) == CL_OK) {
@@ -421,6 +423,7 @@ static enum cl_err sq_end_txn(struct store *base, bool commit)
         return CL_INVALID;
     }
     s->in_txn = false;
+    s->commits++;
     if (sqlite3_get_autocommit(s->db)) {
         /* SQLite rolled it back on its own (disk full, I/O error) */
         snprintf(s->base.errmsg, sizeof(s->base.errmsg),

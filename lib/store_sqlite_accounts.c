@@ -279,16 +279,43 @@ enum cl_err sq_token_add(struct store *base, struct token *t, const struct audit
     return e;
 }
 
+/* The file's data_version (see struct sqlite_store's tok), or -1. */
+static long long data_version(struct sqlite_store *s)
+{
+    sqlite3_stmt *st = sq_stmt(s, SQ_DATA_VERSION);
+    long long v = -1;
+
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    if (st)
+        sqlite3_reset(st);
+    return v;
+}
+
 enum cl_err sq_token_find(struct store *base, const char *digest, struct token *out)
 {
     struct sqlite_store *s = sq_of(base);
     sqlite3_stmt *st;
+    long long version = s->in_txn ? -1 : data_version(s);
+    enum cl_err e;
 
     s->base.errmsg[0] = '\0';
+    if (version >= 0 && s->tok_kept && s->tok_version == version &&
+        s->tok_commits == s->commits && strcmp(s->tok.digest, digest) == 0) {
+        *out = s->tok;
+        return CL_OK;
+    }
     if (!(st = sq_stmt(s, SQ_TOKEN_FIND)))
         return CL_STORAGE;
     sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
-    return lookup(s, st, fill_token, out);
+    e = lookup(s, st, fill_token, out);
+    s->tok_kept = e == CL_OK && version >= 0;
+    if (s->tok_kept) {
+        s->tok = *out;
+        s->tok_version = version;
+        s->tok_commits = s->commits;
+    }
+    return e;
 }
 
 enum cl_err sq_token_touch(struct store *base, long long id, long long now)

@@ -43,6 +43,7 @@ enum sq_stmt {
     SQ_USER_COUNT,
     SQ_TOKEN_ADD,
     SQ_TOKEN_FIND,
+    SQ_DATA_VERSION,
     SQ_TOKEN_TOUCH,
     SQ_TOKEN_REVOKE,
     SQ_TOKEN_LIST,
@@ -103,6 +104,17 @@ struct sqlite_store {
     struct sq_gate *gate;
     bool gated;
     int busy_ms;
+    /* The last token this handle found, kept while nothing has been
+     * committed to the file since: no commit of another connection
+     * (PRAGMA data_version, a read of the WAL index, not of a table) and
+     * none of this handle's own (`commits`).  Every change to users or
+     * tokens is such a commit, so a revocation, a disabled owner or a new
+     * role takes effect on the next request as before; a read-mostly load
+     * is spared the token's lookup. */
+    struct token tok;
+    bool tok_kept;
+    long long tok_version;
+    unsigned long long tok_commits, commits;
     /* Who opened it: a worker started as root opens its store, then becomes
      * an unprivileged user whose access() says nothing about the descriptors
      * it kept. */

@@ -1,6 +1,7 @@
 /* test_store_sqlite.c - what is the SQLite backend's own: the migration of a
  * real schema-2 file, the database's append-only audit rule, the bytes an
  * erasure leaves in the file, and the plans of the keyset pages. */
+#include "accounts.h"
 #include "store_fx.h"
 #include "store_sqlite.h"
 
@@ -427,6 +428,53 @@ static void test_writers_queue_in_process(void **state)
     store_close(a);
 }
 
+/* A handle keeps the last token it found only while nothing is committed
+ * to the file: a revocation through another handle, through the same one,
+ * or by another program's connection, and a change of the owner's role,
+ * each take effect on the next check. */
+static void test_token_kept_until_a_commit(void **state)
+{
+    struct fx *fx = *state;
+    struct accounts_config c;
+    struct principal op, who;
+    char tok[TOKEN_TEXT_LEN + 1], tok2[TOKEN_TEXT_LEN + 1];
+    long long id, id2;
+    const char *why = NULL;
+    struct store *b;
+    sqlite3 *db;
+
+    accounts_config_default(&c);
+    principal_operator(&op);
+    assert_int_equal(store_open(fx->path, &fx->s, NULL, 0), CL_OK);
+    assert_int_equal(store_open(fx->path, &b, NULL, 0), CL_OK);
+    assert_int_equal(accounts_token_create(fx->s, &c, &op, "uno", ROLE_EDITOR, NULL, 0, tok, &id,
+                                           &why), CL_OK);
+    assert_int_equal(accounts_token_create(fx->s, &c, &op, "dos", ROLE_EDITOR, NULL, 0, tok2,
+                                           &id2, &why), CL_OK);
+    for (int i = 0; i < 3; i++) /* kept, and the same each time */
+        assert_int_equal(accounts_token_check(fx->s, &c, tok, strlen(tok), &who), CL_OK);
+    assert_int_equal(who.role, ROLE_EDITOR);
+    /* another handle (another thread's) revokes it */
+    assert_int_equal(accounts_token_revoke(b, &c, &op, id), CL_OK);
+    assert_int_equal(accounts_token_check(fx->s, &c, tok, strlen(tok), &who), CL_DENIED);
+    /* the same handle revokes the one it keeps */
+    assert_int_equal(accounts_token_check(fx->s, &c, tok2, strlen(tok2), &who), CL_OK);
+    assert_int_equal(accounts_token_revoke(fx->s, &c, &op, id2), CL_OK);
+    assert_int_equal(accounts_token_check(fx->s, &c, tok2, strlen(tok2), &who), CL_DENIED);
+    /* another program's connection changes a kept token's role */
+    assert_int_equal(accounts_token_create(fx->s, &c, &op, "tres", ROLE_EDITOR, NULL, 0, tok, &id,
+                                           &why), CL_OK);
+    assert_int_equal(accounts_token_check(fx->s, &c, tok, strlen(tok), &who), CL_OK);
+    assert_int_equal(who.role, ROLE_EDITOR);
+    assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE tokens SET role = 'reader' WHERE label = 'tres'",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(accounts_token_check(fx->s, &c, tok, strlen(tok), &who), CL_OK);
+    assert_int_equal(who.role, ROLE_READER);
+    store_close(b);
+}
+
 static void expect_plan(struct store *s, struct client_query q, const char *uses)
 {
     char plan[2048], first[256];
@@ -502,6 +550,7 @@ int main(void)
         T(test_erasure_with_a_reader, fx_setup_store),
         T(test_pages_use_indexes, fx_setup_store),
         T(test_writers_queue_in_process, fx_setup_dir),
+        T(test_token_kept_until_a_commit, fx_setup_dir),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

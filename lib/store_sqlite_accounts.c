@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "account.h"
 #include "manager.h"
 
 /* The columns of USER_COLS from `col` on. */
@@ -301,7 +302,7 @@ enum cl_err sq_token_find(struct store *base, const char *digest, struct token *
 
     s->base.errmsg[0] = '\0';
     if (version >= 0 && s->tok_kept && s->tok_version == version &&
-        s->tok_commits == s->commits && strcmp(s->tok.digest, digest) == 0) {
+        s->tok_commits == s->commits && secret_digest_equal(s->tok.digest, digest)) {
         *out = s->tok;
         return CL_OK;
     }

@@ -1219,6 +1219,35 @@ def wait_waiting_for_lock(pid, timeout=5.0):
     return False
 
 
+def hold_places(st, count, path="/aniadir", timeout=10.0):
+    """Opens `count` requests to st whose bodies never finish, so each holds
+    one of nginx's places (limit_conn) until its socket is closed, and asks
+    GET /health until nginx refuses it.  Returns (sockets, the last /health
+    response): a 503 once the places are seen taken, else what it was at
+    the deadline.  nginx frees a finished request's place a moment after its
+    last byte is sent, so a request sent right after another may find the
+    place still taken and be refused: such a request (its socket readable:
+    an answer or a close) is sent again.  The caller closes the sockets."""
+    import select
+    head = ("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: "
+            "application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nx" % path).encode()
+    socks = []
+    deadline = time.monotonic() + timeout
+    while True:
+        answered = select.select(socks, [], [], 0)[0] if socks else []
+        for s in answered:
+            s.close()
+            socks.remove(s)
+        while len(socks) < count:
+            s = socket.create_connection(("127.0.0.1", st.port), timeout=10)
+            s.sendall(head)
+            socks.append(s)
+        r = st.request("GET", "/health", fresh=True)
+        if r.status == 503 or time.monotonic() > deadline:
+            return socks, r
+        time.sleep(0.05)
+
+
 def port_refuses(port, timeout=1.0):
     """True when nothing accepts TCP connections on 127.0.0.1:port."""
     try:

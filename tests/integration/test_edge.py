@@ -579,19 +579,11 @@ class Headers(EdgeTestCase):
         st = stack.Stack(name="edge503", env={"WORKER_MAX_REQUESTS": "1"})
         self.addCleanup(st.cleanup)
         st.start()
-        s = socket.create_connection(("127.0.0.1", st.port), timeout=10)
-        try:
-            # a request whose body is still coming holds the one place
-            s.sendall(slow_body_head("/aniadir", 100) + b"x")
-            # nginx takes the place once it has read that header: under load
-            # that can take a while, so ask until the place is seen taken
-            deadline = time.monotonic() + 10
-            while True:
-                r = st.request("GET", "/health", fresh=True)
-                if r.status == 503 or time.monotonic() > deadline:
-                    break
-                time.sleep(0.05)
-        finally:
+        # a request whose body is still coming holds the one place; nginx
+        # takes it once it has read that header (under load that can take a
+        # while), so ask until the place is seen taken
+        held, r = stack.hold_places(st, 1)
+        for s in held:
             s.close()
         try:
             self.assertError(r, 503)

@@ -7,7 +7,6 @@ a worker restart (the counters outlive it), nginx's own figures."""
 import os
 import re
 import signal
-import socket
 import sys
 import time
 import unittest
@@ -101,20 +100,10 @@ class Metrics(StackTestCase):
         self.assertEqual(r.status, 401, r)
         # nginx's refusals: two bodies still arriving hold this address's two
         # places (CLIENT_MAX_REQUESTS), so a third request at once is refused
-        held = []
-        for _ in range(2):
-            s = socket.create_connection(("127.0.0.1", st.port), timeout=10)
-            s.sendall(b"POST /aniadir HTTP/1.1\r\nHost: x\r\nContent-Type: "
-                      b"application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nn")
-            held.append(s)
-        try:
-            deadline = time.monotonic() + 10
-            while st.request("GET", "/health", fresh=True).status != 503:
-                self.assertLess(time.monotonic(), deadline, "no place was ever held")
-                time.sleep(0.05)
-        finally:
-            for s in held:
-                s.close()
+        held, r = stack.hold_places(st, 2)
+        for s in held:
+            s.close()
+        self.assertEqual(r.status, 503, "no place was ever held: %r" % r)
         after = self.scrape(st, admin)
         self.assertEqual(after.get(key, 0) - before.get(key, 0), 5)
         self.assertGreaterEqual(after.get(("clientes_requests_total",

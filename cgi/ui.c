@@ -1106,41 +1106,53 @@ int ui_import_form(struct ui_request *c)
     return import_page(c, 200, &v);
 }
 
+/* What the preview and the confirmation share: reads the uploaded file and
+ * runs the import over it (committed only when `commit`).  Returns 0 with
+ * *out the run, or the status of the answer already given (a missing or
+ * unreadable upload, a file the preview cannot carry back, no memory, a
+ * store failure, a file that is not a CSV of clients).  The caller frees
+ * *out (NULL or not) and the upload either way. */
+static int import_upload(struct ui_request *c, bool commit, struct page_import *v,
+                         struct upload *u, struct import_run **out)
+{
+    const char *err = read_upload(c, u);
+    struct import_run *r;
+
+    *out = NULL;
+    if (err) {
+        v->error = err;
+        return import_page(c, 400, v);
+    }
+    /* the confirmation carries the file back in base64, within the body the
+     * worker reads whole */
+    if (!commit && u->len > IMPORT_FILE_MAX) {
+        v->error = "El fichero es demasiado grande para importarlo desde el navegador (como "
+                   "mucho " IMPORT_MAX_TEXT "): divídalo, o use la API /v1/clientes/import";
+        return import_page(c, 413, v);
+    }
+    if (!(*out = r = calloc(1, sizeof(*r))))
+        return lib_error(c, CL_NOMEM);
+    r->c = c;
+    import_csv(r, u->data, u->len, commit);
+    if (r->fatal)
+        return lib_error(c, r->fatal);
+    if (r->file_error) {
+        v->error = r->file_error;
+        return import_page(c, 422, v);
+    }
+    return 0;
+}
+
 int ui_import_preview(struct ui_request *c)
 {
     struct page_client pc[IMPORT_SHOWN];
     struct page_import v = {0};
     struct import_run *r;
     struct upload u;
-    const char *err = read_upload(c, &u);
     char *carry = NULL;
-    int st;
+    int st = import_upload(c, false, &v, &u, &r);
 
-    if (err) {
-        v.error = err;
-        upload_free(&u);
-        return import_page(c, 400, &v);
-    }
-    /* the confirmation carries the file back in base64, within the body the
-     * worker reads whole */
-    if (u.len > IMPORT_FILE_MAX) {
-        v.error = "El fichero es demasiado grande para importarlo desde el navegador (como "
-                  "mucho " IMPORT_MAX_TEXT "): divídalo, o use la API /v1/clientes/import";
-        upload_free(&u);
-        return import_page(c, 413, &v);
-    }
-    if (!(r = calloc(1, sizeof(*r)))) {
-        upload_free(&u);
-        return lib_error(c, CL_NOMEM);
-    }
-    r->c = c;
-    import_csv(r, u.data, u.len, false);
-    if (r->fatal) {
-        st = lib_error(c, r->fatal);
-    } else if (r->file_error) {
-        v.error = r->file_error;
-        st = import_page(c, 422, &v);
-    } else {
+    if (st == 0) {
         size_t cap = sodium_base64_ENCODED_LEN(u.len, sodium_base64_VARIANT_ORIGINAL);
         if (!(carry = malloc(cap))) {
             st = lib_error(c, CL_NOMEM);
@@ -1170,28 +1182,10 @@ int ui_import_confirm(struct ui_request *c)
     struct page_import v = {0};
     struct import_run *r;
     struct upload u;
-    const char *err = read_upload(c, &u);
-    int st;
+    int st = import_upload(c, true, &v, &u, &r);
 
-    if (err) {
-        v.error = err;
-        upload_free(&u);
-        return import_page(c, 400, &v);
-    }
-    if (!(r = calloc(1, sizeof(*r)))) {
-        upload_free(&u);
-        return lib_error(c, CL_NOMEM);
-    }
-    r->c = c;
-    import_csv(r, u.data, u.len, true);
-    if (r->fatal) {
-        st = lib_error(c, r->fatal);
-    } else if (r->file_error) {
-        v.error = r->file_error;
-        st = import_page(c, 422, &v);
-    } else {
+    if (st == 0)
         st = see_other(c, "/ui/clientes", NULL, "importado", NULL);
-    }
     free(r);
     upload_free(&u);
     return st;

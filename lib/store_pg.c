@@ -413,6 +413,17 @@ enum cl_err pg_run(struct pg_store *s, const struct pg_query *q, PGresult **res)
     }
 }
 
+enum cl_err pg_run_rows(struct pg_store *s, const struct pg_query *q, long long *rows)
+{
+    PGresult *r;
+    enum cl_err e = pg_run(s, q, &r);
+
+    if (!e && rows)
+        *rows = strtoll(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    return e;
+}
+
 /* ------------------------------------------------------------ schema */
 
 /* migrations[i] brings a database from version i to i + 1, inside the

@@ -466,11 +466,6 @@ enum cl_err pg_session_prune(struct store *base, long long idle_before, long lon
                          .nparams = 2,
                          .values = v,
                          .retry = PG_WRITE};
-    PGresult *r;
-    enum cl_err e = pg_run(s, &q, &r);
 
-    if (!e && deleted)
-        *deleted = strtoll(PQcmdTuples(r), NULL, 10);
-    PQclear(r);
-    return e;
+    return pg_run_rows(s, &q, deleted);
 }

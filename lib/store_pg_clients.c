@@ -556,11 +556,6 @@ enum cl_err pg_audit_prune(struct store *base, const char *before, long long *de
                          .nparams = 1,
                          .values = v,
                          .retry = PG_WRITE};
-    PGresult *r;
-    enum cl_err e = pg_run(s, &q, &r);
 
-    if (!e && deleted)
-        *deleted = strtoll(PQcmdTuples(r), NULL, 10);
-    PQclear(r);
-    return e;
+    return pg_run_rows(s, &q, deleted);
 }

@@ -104,6 +104,10 @@ struct pg_query {
  * backing off) or CL_STORAGE. */
 enum cl_err pg_run(struct pg_store *s, const struct pg_query *q, PGresult **res);
 
+/* pg_run() of a statement whose result is the rows it changed: their
+ * number into *rows (may be NULL). */
+enum cl_err pg_run_rows(struct pg_store *s, const struct pg_query *q, long long *rows);
+
 /* Text of a row's column copied into dst (cap bytes, cut to fit); "" for
  * NULL. */
 void pg_copy(const PGresult *r, int row, int col, char *dst, size_t cap);

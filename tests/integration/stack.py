@@ -21,6 +21,7 @@ import http.client
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -1228,7 +1229,6 @@ def hold_places(st, count, path="/aniadir", timeout=10.0):
     last byte is sent, so a request sent right after another may find the
     place still taken and be refused: such a request (its socket readable:
     an answer or a close) is sent again.  The caller closes the sockets."""
-    import select
     head = ("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: "
             "application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nx" % path).encode()
     socks = []

@@ -1248,6 +1248,20 @@ def hold_places(st, count, path="/aniadir", timeout=10.0):
         time.sleep(0.05)
 
 
+def release_places(st, socks, timeout=10.0):
+    """Closes the sockets of hold_places() and waits until nginx has let
+    their places go (it notices a closed client asynchronously): GET /health
+    answered again.  Returns that last response."""
+    for s in socks:
+        s.close()
+    deadline = time.monotonic() + timeout
+    while True:
+        r = st.request("GET", "/health", fresh=True)
+        if r.status != 503 or time.monotonic() > deadline:
+            return r
+        time.sleep(0.05)
+
+
 def port_refuses(port, timeout=1.0):
     """True when nothing accepts TCP connections on 127.0.0.1:port."""
     try:

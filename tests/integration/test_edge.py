@@ -583,8 +583,7 @@ class Headers(EdgeTestCase):
         # takes it once it has read that header (under load that can take a
         # while), so ask until the place is seen taken
         held, r = stack.hold_places(st, 1)
-        for s in held:
-            s.close()
+        stack.release_places(st, held)
         try:
             self.assertError(r, 503)
             self.assertEqual(r.header("Retry-After"), "5", r)

@@ -101,9 +101,9 @@ class Metrics(StackTestCase):
         # nginx's refusals: two bodies still arriving hold this address's two
         # places (CLIENT_MAX_REQUESTS), so a third request at once is refused
         held, r = stack.hold_places(st, 2)
-        for s in held:
-            s.close()
+        freed = stack.release_places(st, held)
         self.assertEqual(r.status, 503, "no place was ever held: %r" % r)
+        self.assertEqual(freed.status, 200, "the places were never let go: %r" % freed)
         after = self.scrape(st, admin)
         self.assertEqual(after.get(key, 0) - before.get(key, 0), 5)
         self.assertGreaterEqual(after.get(("clientes_requests_total",
